@@ -1,0 +1,15 @@
+"""The TensorFlow-free runtime: NumPy plus ai-edge-litert and/or onnxruntime (each optional)."""
+
+from .errors import BackendUnavailableError, BadInputError, BundleError, InkcastError
+from .recognizer import SketchRecognizer
+from .sketch_preprocess import MAX_POINTS, drawing_to_features
+
+__all__ = [
+    "SketchRecognizer",
+    "InkcastError",
+    "BadInputError",
+    "BundleError",
+    "BackendUnavailableError",
+    "MAX_POINTS",
+    "drawing_to_features",
+]

@@ -1,0 +1,81 @@
+"""SketchRecognizer: a bundle's sketch model behind ``predict(drawing) -> [(label, p), ...]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .backends import BACKENDS, open_model
+from .bundle import load_bundle
+from .errors import BadInputError, BundleError
+from .sketch_preprocess import drawing_to_features, pad_left
+
+
+class SketchRecognizer:
+    """Recognize Quick, Draw!-style drawings with one variant of an exported bundle.
+
+    ``backend`` picks the engine ("tflite" or "onnx") and with it that engine's float32 variant;
+    ``format`` picks any variant by its manifest name (e.g. "tflite-int8") and overrides
+    ``backend``. Checksums of the chosen file are verified on load. No TensorFlow is imported.
+    """
+
+    def __init__(self, bundle_dir: str | Path, backend: str = "tflite", format: str | None = None,
+                 num_threads: int | None = None, verify: bool = True):
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        self.bundle = load_bundle(bundle_dir, task="sketch")
+        self.format = format or self.bundle.default_variant(backend)
+        variant = self.bundle.variant(self.format)
+        self.backend = variant["backend"]
+        path = self.bundle.path_of(self.format, verify=verify)
+        m = self.bundle.manifest
+        self.labels: list[str] = list(m["labels"])
+        self.max_points: int = int(m["preprocessing"]["max_points"])
+        self._model = open_model(path, self.backend, num_threads, variant.get("quantization"))
+        n_out = self._model.run(pad_left([np.array([[0.1, 0.1, 1.0]], np.float32)])).shape[-1]
+        if n_out != len(self.labels):
+            raise BundleError(f"{path}: the model has {n_out} outputs but the manifest lists {len(self.labels)} labels")
+
+    def features(self, drawing: Any) -> np.ndarray:
+        """The (length, 3) model input for a drawing (the runtime's preprocessing contract)."""
+        return drawing_to_features(drawing, self.max_points)
+
+    def probabilities_of_features(self, rows: Sequence[np.ndarray]) -> np.ndarray:
+        """Class probabilities (n, n_labels) for preprocessed rows, each run at its own length.
+
+        The model is padding-invariant, so rows of equal length are batched together (ONNX)."""
+        out = np.zeros((len(rows), len(self.labels)), dtype=np.float32)
+        by_len: dict[int, list[int]] = {}
+        for i, r in enumerate(rows):
+            by_len.setdefault(len(r), []).append(i)
+        for _, idx in by_len.items():
+            out[idx] = self._model.run(pad_left([rows[i] for i in idx]))
+        return out
+
+    def probabilities(self, drawing: Any) -> np.ndarray:
+        """Class probabilities for one drawing, in the order of ``labels``."""
+        x = self.features(drawing)[None]
+        return self._model.invoke_one(x)
+
+    def _top(self, p: np.ndarray, top_k: int) -> list[tuple[str, float]]:
+        if not isinstance(top_k, int) or top_k < 1:
+            raise BadInputError(f"top_k must be a positive integer, got {top_k!r}")
+        order = np.argsort(-p, kind="stable")[: min(top_k, len(p))]
+        return [(self.labels[i], float(p[i])) for i in order]
+
+    def predict(self, drawing: Any, top_k: int = 3) -> list[tuple[str, float]]:
+        """The ``top_k`` most likely labels of one drawing, best first, as (label, probability)."""
+        return self._top(self.probabilities(drawing), top_k)
+
+    def predict_batch(self, drawings: Sequence[Any], top_k: int = 3) -> list[list[tuple[str, float]]]:
+        """``predict`` for many drawings; a bad drawing raises naming its index in the batch."""
+        rows = []
+        for i, d in enumerate(drawings):
+            try:
+                rows.append(self.features(d))
+            except BadInputError as e:
+                raise BadInputError(f"drawing {i}: {e}") from None
+        probs = self.probabilities_of_features(rows)
+        return [self._top(p, top_k) for p in probs]
