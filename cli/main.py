@@ -1,0 +1,3 @@
+"""The `inkcast` command (placeholder; filled in below)."""
+def main(argv=None):
+    return 0

@@ -1,0 +1,189 @@
+"""Export a sketch run folder to a validated bundle (TFLite + ONNX + manifest.json).
+
+Every file is converted, then run through the runtime itself on the run's test split and
+compared with the Keras model; a file beyond the tolerance stops the export and no bundle is
+written. The bundle is written atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+import inkcast
+from inkcast.runtime.bundle import FORMAT_VERSION, sha256_of
+from inkcast.runtime.sketch_preprocess import SketchPreprocessing
+from inkcast.training.io_utils import read_json
+from inkcast.training.quickdraw import load_rows
+from inkcast.training.sketch_model import build_sketch_model
+from inkcast.training.sketch_options import SketchTrainOptions
+from inkcast.training.train_sketch import classification_metrics
+
+from .bundle_writer import write_bundle
+from .converters import to_onnx, to_tflite_float32
+from .validate import ExportValidationError, compare_classifier, run_rows
+
+INPUT_NAME = "strokes"
+OUTPUT_NAME = "probabilities"
+
+
+@dataclass
+class SketchExportOptions:
+    """What to export and how strictly to check it."""
+
+    formats: tuple[str, ...] = ("tflite-float32", "onnx-float32")
+    min_agreement: float = 0.999  # top-1 agreement with Keras on the test split
+    max_probability_difference: float = 1e-3  # for float32 variants
+    onnx_opset: int = 17
+
+
+@dataclass
+class Variant:
+    """How to produce one variant of the bundle."""
+
+    name: str
+    file: str
+    backend: str
+    dtype: str
+    make: Callable[["SketchExportContext"], bytes]
+
+
+@dataclass
+class SketchExportContext:
+    model: Any
+    labels: list[str]
+    calibration: list[np.ndarray]
+    options: SketchExportOptions
+
+
+def _tflite_float32(ctx: SketchExportContext) -> bytes:
+    return to_tflite_float32(ctx.model, (1, None, 3), INPUT_NAME)
+
+
+def _onnx_float32(ctx: SketchExportContext) -> bytes:
+    meta = {"labels": json.dumps(ctx.labels), "preprocessing": json.dumps(SketchPreprocessing().to_dict()),
+            "task": "sketch", "producer": f"inkcast {inkcast.__version__}"}
+    return to_onnx(ctx.model, (None, None, 3), INPUT_NAME, OUTPUT_NAME, ctx.options.onnx_opset, meta)
+
+
+VARIANTS: dict[str, Variant] = {
+    "tflite-float32": Variant("tflite-float32", "model.tflite", "tflite", "float32", _tflite_float32),
+    "onnx-float32": Variant("onnx-float32", "model.onnx", "onnx", "float32", _onnx_float32),
+}
+
+
+def load_run(run_dir: str | Path):
+    """Rebuild the trained Keras model of a run folder; returns (model, labels, run options)."""
+    run = Path(run_dir)
+    for name in ("options.json", "model.weights.h5", "test_split.npz"):
+        if not (run / name).is_file():
+            raise FileNotFoundError(f"{run / name}: not found; is {run} a run folder made by `inkcast train sketch`?")
+    info = read_json(run / "options.json")
+    if info.get("task") != "sketch":
+        raise ValueError(f"{run}: a {info.get('task')!r} run, not a sketch run")
+    opts = SketchTrainOptions.from_dict(info["options"])
+    model = build_sketch_model(len(info["labels"]), opts.model)
+    model.load_weights(str(run / "model.weights.h5"))
+    return model, list(info["labels"]), opts
+
+
+def _io_details(path: Path, backend: str) -> dict[str, Any]:
+    """Names, shapes, dtypes and quantization of a file's input and output, read from the file."""
+    if backend == "tflite":
+        from ai_edge_litert.interpreter import Interpreter
+
+        it = Interpreter(model_path=str(path))
+        out = {}
+        for key, d in (("input", it.get_input_details()[0]), ("output", it.get_output_details()[0])):
+            scale, zp = d["quantization"]
+            out[key] = {"name": d["name"], "shape": [int(v) for v in d["shape_signature"]],
+                        "dtype": np.dtype(d["dtype"]).name,
+                        "quantization": {"scale": float(scale), "zero_point": int(zp)} if scale else None}
+        return out
+    import onnxruntime as ort
+
+    s = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    dt = {"tensor(float)": "float32", "tensor(int8)": "int8", "tensor(uint8)": "uint8"}
+    res = {}
+    for key, d in (("input", s.get_inputs()[0]), ("output", s.get_outputs()[0])):
+        res[key] = {"name": d.name, "shape": [v if isinstance(v, int) else -1 for v in d.shape],
+                    "dtype": dt.get(d.type, d.type), "quantization": None}
+    return res
+
+
+def export_sketch(run_dir: str | Path, out_dir: str | Path,
+                  options: SketchExportOptions | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Convert, validate and write the bundle; returns the manifest. Raises on a failed check."""
+    o = options or SketchExportOptions()
+    unknown = [f for f in o.formats if f not in VARIANTS]
+    if unknown:
+        raise ValueError(f"unknown formats {unknown}; known: {', '.join(VARIANTS)}")
+    run = Path(run_dir)
+    model, labels, train_opts = load_run(run)
+    rows, y, _ = load_rows(run / "test_split.npz")
+    calibration = load_rows(run / "calibration.npz")[0] if (run / "calibration.npz").is_file() else []
+    ctx = SketchExportContext(model=model, labels=labels, calibration=calibration, options=o)
+    log(f"Keras reference on {len(rows)} test drawings ...")
+    from inkcast.training.train_sketch import predict_rows
+    from inkcast.training.quickdraw import SketchSplit
+
+    ref = predict_rows(model, SketchSplit(features=rows, labels=list(y)))
+    ref_metrics = classification_metrics(ref, y, labels)
+    variants: dict[str, Any] = {}
+    files: dict[str, Path] = {}
+    failures = []
+    with tempfile.TemporaryDirectory(prefix="inkcast-export-") as tmp:
+        for name in o.formats:
+            v = VARIANTS[name]
+            t0 = time.monotonic()
+            data = v.make(ctx)
+            path = Path(tmp) / v.file
+            path.write_bytes(data)
+            io = _io_details(path, v.backend)
+            quant = {"input": io["input"]["quantization"], "output": io["output"]["quantization"]}
+            probs = run_rows(path, v.backend, rows, quant)
+            m = compare_classifier(probs, ref, y)
+            m["drop_points"] = round(100 * (ref_metrics["top1"] - m["top1"]), 3)
+            ok = m["agreement"] >= o.min_agreement and (
+                v.dtype != "float32" or m["max_probability_difference"] <= o.max_probability_difference)
+            log(f"  {name:16s} {len(data) / 1e3:8.1f} kB  top-1 {m['top1']:.4f}  agreement {m['agreement']:.4f}  "
+                f"max |dp| {m['max_probability_difference']:.2e}  ({time.monotonic() - t0:.1f} s)"
+                + ("" if ok else "  FAILED"))
+            if not ok:
+                failures.append(f"{name}: top-1 agreement {m['agreement']:.4f} (need >= {o.min_agreement}), "
+                                f"max probability difference {m['max_probability_difference']:.2e}")
+            variants[name] = {"file": v.file, "backend": v.backend, "dtype": v.dtype,
+                              "size_bytes": len(data), "sha256": sha256_of(path),
+                              "input": io["input"], "output": io["output"], "quantization": quant,
+                              "accuracy": m, "passed": ok}
+            files[v.file] = path
+        if failures:
+            raise ExportValidationError("export refused, no bundle written: " + "; ".join(failures))
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "task": "sketch",
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "inkcast_version": inkcast.__version__,
+            "labels": labels,
+            "preprocessing": SketchPreprocessing().to_dict(),
+            "input": {"name": INPUT_NAME, "shape": ["batch", "time", 3], "dtype": "float32",
+                      "description": "rows of (dx, dy, end_of_stroke), left-padded with zero rows; "
+                                     "TFLite files take batch 1 at any time length"},
+            "output": {"name": OUTPUT_NAME, "shape": ["batch", len(labels)], "dtype": "float32",
+                       "description": "class probabilities in the order of labels"},
+            "reference": {"model": "keras float32", "split": "test", "drawings": len(rows),
+                          "top1": ref_metrics["top1"], "top3": ref_metrics["top3"]},
+            "validation": asdict(o) | {"formats": list(o.formats)},
+            "training": {"run_dir": str(run), "options": train_opts.to_dict()},
+            "variants": variants,
+        }
+        write_bundle(out_dir, files, manifest, extra_text={"labels.txt": "\n".join(labels) + "\n"})
+    log(f"bundle written to {out_dir}")
+    return manifest

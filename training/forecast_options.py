@@ -1,0 +1,151 @@
+"""Every setting of a forecaster training run, in one JSON-serializable dataclass.
+
+The run directory keeps ``options.json`` written from this class, so the exporter can rebuild the
+exact model (``ForecastOptions.load`` + ``forecast_model.build_model``) and load its weights, and so
+a run can be repeated from its record alone. Bad values raise ``BadInputError`` naming the field.
+
+Defaults follow the measurements recorded in ``training/forecast_model.py`` (which head won and by
+how much): a Conv1D+LSTM reading 56 days, the "vector" head (Dense(7)) with the seasonal skip
+connection, Huber loss, early stopping on validation MAE.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from inkcast.runtime.errors import BadInputError
+from inkcast.runtime.forecast_preprocess import HORIZON, SCALING_METHODS, WINDOW
+
+from .series_csv import DEFAULT_DATE_COLUMN, DEFAULT_VALUE_COLUMN, FILL_POLICIES
+
+HEADS = ("vector", "seq2seq", "auto")  # "auto" trains both and keeps the lower validation MAE
+LOSSES = ("huber", "mae", "mse")
+
+
+@dataclass
+class ForecastOptions:
+    """Data, split, model and training settings of one forecaster run (dates are ISO strings)."""
+
+    # data
+    date_column: str = DEFAULT_DATE_COLUMN
+    value_column: str = DEFAULT_VALUE_COLUMN
+    date_format: str | None = None  # None: detected
+    fill: str | None = None  # None: a gap in the dates is an error
+    # splits by date, inclusive; each period's targets lie wholly inside it
+    train_start: str = "2016-01-01"
+    train_end: str = "2018-12-31"
+    val_start: str = "2019-01-01"
+    val_end: str = "2019-05-31"
+    test_start: str = "2019-06-01"
+    test_end: str = "2019-12-31"
+    # preprocessing
+    window: int = WINDOW
+    horizon: int = HORIZON
+    scaling: str = "standard"
+    # model
+    head: str = "vector"
+    seasonal_skip: bool = True  # output = value one week earlier + learned correction
+    conv_filters: int = 32
+    conv_kernel: int = 7
+    conv_strides: int = 1
+    lstm_units: int = 32
+    dropout: float = 0.0
+    # training
+    loss: str = "huber"
+    learning_rate: float = 1e-3
+    batch_size: int = 32
+    max_epochs: int = 300
+    patience: int = 30
+    seed: int = 42
+    # SARIMA baseline: (p, d, q) x (P, D, Q, s)
+    sarima_order: tuple[int, int, int] = (1, 0, 0)
+    sarima_seasonal_order: tuple[int, int, int, int] = (0, 1, 1, 7)
+
+    def __post_init__(self) -> None:
+        self.sarima_order = tuple(self.sarima_order)
+        self.sarima_seasonal_order = tuple(self.sarima_seasonal_order)
+        self.validate()
+
+    def _date(self, name: str) -> dt.date:
+        value = getattr(self, name)
+        try:
+            return dt.date.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise BadInputError(f"option {name}: {value!r} is not an ISO date (YYYY-MM-DD)") from None
+
+    def validate(self) -> None:
+        def positive_int(name: str, low: int = 1) -> None:
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < low:
+                raise BadInputError(f"option {name} must be an integer >= {low}, got {v!r}")
+
+        for name in ("window", "horizon", "conv_filters", "conv_kernel", "conv_strides", "lstm_units",
+                     "batch_size", "max_epochs", "patience"):
+            positive_int(name)
+        positive_int("seed", 0)
+        choices = {"scaling": SCALING_METHODS, "head": HEADS, "loss": LOSSES}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise BadInputError(f"option {name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        if self.fill is not None and self.fill not in FILL_POLICIES:
+            raise BadInputError(f"option fill must be one of {', '.join(FILL_POLICIES)} or None, got {self.fill!r}")
+        for name in ("date_column", "value_column"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise BadInputError(f"option {name} must be a non-empty column name")
+        if self.date_format is not None and not isinstance(self.date_format, str):
+            raise BadInputError(f"option date_format must be a strptime format string, got {self.date_format!r}")
+        if not (0.0 <= float(self.dropout) < 1.0):
+            raise BadInputError(f"option dropout must be in [0, 1), got {self.dropout!r}")
+        if not (float(self.learning_rate) > 0):
+            raise BadInputError(f"option learning_rate must be positive, got {self.learning_rate!r}")
+        if self.conv_kernel * self.conv_strides > self.window:
+            raise BadInputError(f"conv_kernel x conv_strides ({self.conv_kernel}x{self.conv_strides}) exceeds window {self.window}")
+        if self.seasonal_skip and self.window < 7:
+            raise BadInputError("the seasonal skip connection needs a window of at least 7 days")
+        if len(self.sarima_order) != 3 or len(self.sarima_seasonal_order) != 4:
+            raise BadInputError("sarima_order is (p, d, q) and sarima_seasonal_order is (P, D, Q, s)")
+        periods = [(p, self._date(f"{p}_start"), self._date(f"{p}_end")) for p in ("train", "val", "test")]
+        for name, start, end in periods:
+            if end < start:
+                raise BadInputError(f"option {name}_end ({end}) is before {name}_start ({start})")
+        for (a, _, a_end), (b, b_start, _) in zip(periods, periods[1:]):
+            if b_start <= a_end:
+                raise BadInputError(f"the {b} period must start after the {a} period ends ({b}_start {b_start} <= {a}_end {a_end})")
+
+    def period(self, name: str) -> tuple[dt.date, dt.date]:
+        """(start, end) dates of "train", "val" or "test"."""
+        return self._date(f"{name}_start"), self._date(f"{name}_end")
+
+    def replace(self, **changes: Any) -> "ForecastOptions":
+        return ForecastOptions.from_dict({**self.to_dict(), **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["sarima_order"] = list(self.sarima_order)
+        d["sarima_seasonal_order"] = list(self.sarima_seasonal_order)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ForecastOptions":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise BadInputError(f"unknown forecast option(s): {', '.join(unknown)}")
+        return cls(**d)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def load(cls, path: str | Path) -> "ForecastOptions":
+        try:
+            d = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise BadInputError(f"{path}: cannot read forecast options ({e})") from None
+        if not isinstance(d, dict):
+            raise BadInputError(f"{path}: forecast options must be a JSON object")
+        return cls.from_dict(d)

@@ -1,0 +1,37 @@
+"""Options of a sketch training run, with the defaults used for the published figures."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .quickdraw import QuickDrawOptions
+from .sketch_model import SketchModelOptions
+
+
+@dataclass
+class SketchTrainOptions:
+    """Everything that decides a training run; written verbatim to metrics.json and options.json."""
+
+    data: QuickDrawOptions = field(default_factory=QuickDrawOptions)
+    model: SketchModelOptions = field(default_factory=SketchModelOptions)
+    epochs: int = 40
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    patience: int = 5  # epochs without a better validation accuracy before stopping
+    augment: bool = True  # random rotation and shear of each training drawing, every epoch
+    rotate_degrees: float = 12.0
+    shear: float = 0.15
+    max_train_seconds: float = 540.0  # hard cap on training time (the rest of the run evaluates)
+    seed: int = 7
+    calibration_samples: int = 2000  # training drawings kept for quantization calibration
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "SketchTrainOptions":
+        d = dict(d)
+        data = QuickDrawOptions(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.pop("data", {}).items()})
+        model = SketchModelOptions(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.pop("model", {}).items()})
+        return cls(data=data, model=model, **d)
