@@ -1,0 +1,93 @@
+"""Shared fixtures: the real data folder, and a small sketch model trained and exported once.
+
+The data lives beside the repository (``../shared/data``; ``INKCAST_DATA`` overrides). The
+session fixture trains a small real model on real drawings (a few hundred per category, a few
+epochs) so the tests exercise real training, conversion and inference within CI's time.
+``INKCAST_TEST_CACHE=DIR`` keeps that run and bundle between test sessions (development only).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def data_root() -> Path:
+    return Path(os.environ.get("INKCAST_DATA", ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    d = data_root()
+    if not (d / "quickdraw").is_dir():
+        pytest.skip(f"real data not found at {d} (set INKCAST_DATA)")
+    return d
+
+
+@pytest.fixture(scope="session")
+def quickdraw_dir(data_dir) -> Path:
+    return data_dir / "quickdraw"
+
+
+@pytest.fixture(scope="session")
+def sketch_run(quickdraw_dir, tmp_path_factory) -> Path:
+    """A real training run: 500 drawings per category, up to 8 epochs or 90 s."""
+    cache = os.environ.get("INKCAST_TEST_CACHE")
+    run = Path(cache) / "sketch-run" if cache else tmp_path_factory.mktemp("sketch") / "run"
+    if (run / "metrics.json").is_file():
+        return run
+    from inkcast.training.quickdraw import QuickDrawOptions
+    from inkcast.training.sketch_options import SketchTrainOptions
+    from inkcast.training.train_sketch import train_sketch_from_folder
+
+    o = SketchTrainOptions(data=QuickDrawOptions(max_per_category=500), epochs=8,
+                           max_train_seconds=90, patience=3, calibration_samples=300)
+    train_sketch_from_folder(quickdraw_dir, run, o)
+    return run
+
+
+@pytest.fixture(scope="session")
+def sketch_bundle(sketch_run, tmp_path_factory) -> Path:
+    """The exported bundle of ``sketch_run`` (float32 TFLite and ONNX)."""
+    cache = os.environ.get("INKCAST_TEST_CACHE")
+    bundle = Path(cache) / "sketch-bundle" if cache else tmp_path_factory.mktemp("sketch") / "bundle"
+    if (bundle / "manifest.json").is_file():
+        return bundle
+    from inkcast.export.sketch_export import export_sketch
+
+    export_sketch(sketch_run, bundle)
+    return bundle
+
+
+@pytest.fixture()
+def bundle_copy(sketch_bundle, tmp_path) -> Path:
+    """A private copy of the bundle that a test may damage."""
+    dst = tmp_path / "bundle"
+    shutil.copytree(sketch_bundle, dst)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def test_drawings(quickdraw_dir):
+    """Real test-split drawings (raw records) of every category, 60 per category."""
+    import json
+
+    from inkcast.training.quickdraw import split_of
+
+    out = []
+    for f in sorted(quickdraw_dir.glob("*.ndjson")):
+        n = 0
+        with open(f) as fh:
+            for line in fh:
+                rec = json.loads(line)
+                if split_of(rec["key_id"]) == "test":
+                    out.append(rec)
+                    n += 1
+                    if n >= 60:
+                        break
+    return out
