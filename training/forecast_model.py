@@ -3,8 +3,10 @@
 Two heads share the same encoder (Conv1D -> LSTM):
 
 * ``vector``: Dense(horizon) on the LSTM's final output: all seven days at once;
-* ``seq2seq``: a decoder LSTM unrolled over the ``horizon`` days, started from the encoder's
-  final state and fed the encoder output at each step, then Dense(1) per day.
+* ``seq2seq``: a decoder LSTM unrolled over the ``horizon`` days, fed the encoder's final output
+  (the context vector) at each step, then Dense(1) per day. The decoder does not start from the
+  encoder's state: ``LSTM(return_state=True)`` stops the TFLite converter from fusing the encoder
+  (it falls back to a WHILE loop), so the context travels as the decoder's input instead.
 
 With ``seasonal_skip`` (default) the head predicts a correction to the seasonal naive forecast
 (the same weekday one week earlier, read from the input window), so an untrained model already
@@ -63,9 +65,9 @@ def build_model(options: ForecastOptions, head: str | None = None) -> keras.Mode
         z = keras.layers.LSTM(u, dropout=options.dropout, name="encoder")(z)
         y = keras.layers.Dense(h, name="head")(z)
     else:
-        z, state_h, state_c = keras.layers.LSTM(u, dropout=options.dropout, return_state=True, name="encoder")(z)
+        z = keras.layers.LSTM(u, dropout=options.dropout, name="encoder")(z)
         z = keras.layers.RepeatVector(h, name="repeat")(z)
-        z = keras.layers.LSTM(u, return_sequences=True, name="decoder")(z, initial_state=[state_h, state_c])
+        z = keras.layers.LSTM(u, return_sequences=True, name="decoder")(z)
         z = keras.layers.Dense(1, name="head")(z)
         y = keras.layers.Reshape((h,), name="days")(z)
     if options.seasonal_skip:
