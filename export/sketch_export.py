@@ -40,7 +40,10 @@ class SketchExportOptions:
 
     formats: tuple[str, ...] = ("tflite-float32", "onnx-float32")
     min_agreement: float = 0.999  # top-1 agreement with Keras on the test split
-    max_probability_difference: float = 1e-3  # for float32 variants
+    # For float32 variants. The fused TFLite LSTM kernel sums in a different order than TF; over
+    # long drawings that can grow: we measured a median of 6e-8 but 4.6e-3 on 1 of 268 drawings
+    # (length 65), with both XNNPACK and the builtin kernels and identical top-1.
+    max_probability_difference: float = 1e-2
     onnx_opset: int = 17
 
 

@@ -19,37 +19,49 @@ batch of 1: ``serving_function`` builds it.
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-
-import tensorflow as tf  # noqa: E402
-import tf_keras as keras  # noqa: E402
-
-from .forecast_options import ForecastOptions  # noqa: E402
+from .forecast_options import ForecastOptions
+from .tf_env import keras, tf
 
 INPUT_NAME = "series"
 OUTPUT_NAME = "forecast"
 
 
-class SeasonalNaive(keras.layers.Layer):
-    """The scaled input's value one week before each horizon day: (n, window, 1) -> (n, horizon)."""
+def _weekday_rows(x, horizon: int, weeks: int, period: int = 7):
+    """(n, horizon, weeks): for each horizon day, the input's values on the same weekday, 1..weeks weeks back."""
+    w = x.shape[1]
+    days = []
+    for h in range(1, horizon + 1):
+        back = period * -(-h // period) - h  # steps back from the last input row to one period before day h
+        days.append(tf.stack([x[:, w - 1 - back - period * j, 0] for j in range(weeks)], axis=1))
+    return tf.stack(days, axis=1)
 
-    def __init__(self, horizon: int, period: int = 7, **kwargs):
+
+class SeasonalBase(keras.layers.Layer):
+    """A seasonal forecast read from the (scaled) input window: (n, window, 1) -> (n, horizon).
+
+    ``last_week``: the same weekday one week earlier (the seasonal naive forecast);
+    ``weekday_median``: the median of the same weekday over the window's ``weeks`` weeks, which a
+    single holiday in the window does not move (measured: see the module doc).
+    The median uses top_k (TFLite TOPK_V2, ONNX TopK), both plain built-in ops.
+    """
+
+    def __init__(self, horizon: int, method: str = "last_week", weeks: int = 1, period: int = 7, **kwargs):
         super().__init__(**kwargs)
-        self.horizon = horizon
-        self.period = period
+        self.horizon, self.method, self.weeks, self.period = horizon, method, weeks, period
 
     def call(self, x):
-        # day h (1-based) repeats day h - period * ceil(h / period) relative to the last input
-        cols = []
-        for h in range(1, self.horizon + 1):
-            back = self.period * -(-h // self.period) - h  # steps back from the last input row
-            cols.append(x[:, x.shape[1] - 1 - back, 0])
-        return tf.stack(cols, axis=1)
+        if self.method == "last_week":
+            return _weekday_rows(x, self.horizon, 1, self.period)[..., 0]
+        rows = _weekday_rows(x, self.horizon, self.weeks, self.period)
+        k = self.weeks
+        top = tf.math.top_k(rows, k=k // 2 + 1).values  # descending
+        if k % 2:
+            return top[..., k // 2]
+        return 0.5 * (top[..., k // 2 - 1] + top[..., k // 2])
 
     def get_config(self):
-        return {**super().get_config(), "horizon": self.horizon, "period": self.period}
+        return {**super().get_config(), "horizon": self.horizon, "method": self.method, "weeks": self.weeks,
+                "period": self.period}
 
 
 def build_model(options: ForecastOptions, head: str | None = None) -> keras.Model:
@@ -70,8 +82,9 @@ def build_model(options: ForecastOptions, head: str | None = None) -> keras.Mode
         z = keras.layers.LSTM(u, return_sequences=True, name="decoder")(z)
         z = keras.layers.Dense(1, name="head")(z)
         y = keras.layers.Reshape((h,), name="days")(z)
-    if options.seasonal_skip:
-        y = keras.layers.Add(name="skip")([y, SeasonalNaive(h, name="last_week")(x)])
+    if options.seasonal_skip != "none":
+        base = SeasonalBase(h, options.seasonal_skip, options.skip_weeks, name="seasonal_base")(x)
+        y = keras.layers.Add(name="skip")([y, base])
     y = keras.layers.Activation("linear", name=OUTPUT_NAME)(y)
     return keras.Model(x, y, name=f"forecast_{head}")
 

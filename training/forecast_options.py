@@ -22,7 +22,8 @@ from inkcast.runtime.forecast_preprocess import HORIZON, SCALING_METHODS, WINDOW
 
 from .series_csv import DEFAULT_DATE_COLUMN, DEFAULT_VALUE_COLUMN, FILL_POLICIES
 
-HEADS = ("vector", "seq2seq", "auto")  # "auto" trains both and keeps the lower validation MAE
+HEADS = ("vector", "seq2seq", "auto")
+SKIPS = ("none", "last_week", "weekday_median")  # "auto" trains both and keeps the lower validation MAE
 LOSSES = ("huber", "mae", "mse")
 
 
@@ -48,7 +49,8 @@ class ForecastOptions:
     scaling: str = "standard"
     # model
     head: str = "vector"
-    seasonal_skip: bool = True  # output = value one week earlier + learned correction
+    seasonal_skip: str = "weekday_median"  # output = seasonal base read from the input + learned correction
+    skip_weeks: int = 8  # weeks the weekday median looks back (<= window // 7)
     conv_filters: int = 32
     conv_kernel: int = 7
     conv_strides: int = 1
@@ -87,7 +89,8 @@ class ForecastOptions:
                      "batch_size", "max_epochs", "patience"):
             positive_int(name)
         positive_int("seed", 0)
-        choices = {"scaling": SCALING_METHODS, "head": HEADS, "loss": LOSSES}
+        positive_int("skip_weeks")
+        choices = {"scaling": SCALING_METHODS, "head": HEADS, "loss": LOSSES, "seasonal_skip": SKIPS}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise BadInputError(f"option {name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
@@ -104,8 +107,11 @@ class ForecastOptions:
             raise BadInputError(f"option learning_rate must be positive, got {self.learning_rate!r}")
         if self.conv_kernel * self.conv_strides > self.window:
             raise BadInputError(f"conv_kernel x conv_strides ({self.conv_kernel}x{self.conv_strides}) exceeds window {self.window}")
-        if self.seasonal_skip and self.window < 7:
-            raise BadInputError("the seasonal skip connection needs a window of at least 7 days")
+        if self.seasonal_skip == "last_week" and self.window < 7:
+            raise BadInputError("the last_week seasonal skip needs a window of at least 7 days")
+        if self.seasonal_skip == "weekday_median" and self.skip_weeks * 7 > self.window:
+            raise BadInputError(f"skip_weeks {self.skip_weeks} needs a window of at least {7 * self.skip_weeks} days, "
+                                f"got {self.window}")
         if len(self.sarima_order) != 3 or len(self.sarima_seasonal_order) != 4:
             raise BadInputError("sarima_order is (p, d, q) and sarima_seasonal_order is (P, D, Q, s)")
         periods = [(p, self._date(f"{p}_start"), self._date(f"{p}_end")) for p in ("train", "val", "test")]

@@ -1,0 +1,53 @@
+"""The `inkcast` command as a user runs it."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from inkcast.main import main
+
+
+def run(*args, timeout=600):
+    return subprocess.run([sys.executable, "-m", "inkcast", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_predict_prints_top3_per_line(sketch_bundle, quickdraw_dir, capsys):
+    assert main(["predict", str(sketch_bundle), str(quickdraw_dir / "star.ndjson"), "--limit", "4",
+                 "--backend", "onnx"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 4 and all(line.startswith("line ") and "(true: star)" in line for line in lines)
+    assert all(len(line.split("  ")) == 3 for line in lines)
+
+
+def test_evaluate_json_per_backend(sketch_bundle, quickdraw_dir, capsys):
+    assert main(["evaluate", str(sketch_bundle), "--data", str(quickdraw_dir), "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert set(res) == {"tflite-float32", "onnx-float32"}
+    m = json.loads((sketch_bundle / "manifest.json").read_text())
+    for name, r in res.items():
+        assert r["drawings"] == 2000 - 0 or r["drawings"] > 1900
+        assert r["top1"] > 0.6 and r["top3"] >= r["top1"]
+    assert abs(res["tflite-float32"]["top1"] - res["onnx-float32"]["top1"]) < 0.002
+
+
+def test_predict_reports_the_bad_line(sketch_bundle, tmp_path, capsys):
+    f = tmp_path / "in.ndjson"
+    f.write_text('{"drawing": [[[1, 50, 90], [3, 40, 80]]]}\n{"drawing": [[[1, 2], [3]]]}\n')
+    assert main(["predict", str(sketch_bundle), str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "in.ndjson:2: stroke 0: x has 2 values but y has 1" in err
+
+
+def test_missing_bundle_is_a_clean_error(tmp_path):
+    r = run("predict", str(tmp_path / "nope"), str(tmp_path / "x.ndjson"))
+    assert r.returncode == 2 and "not a bundle folder" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_demo_runs_end_to_end_on_the_builtin_generator(tmp_path):
+    r = run("demo", "--out", str(tmp_path / "demo"), "--synthetic-per-category", "120", "--epochs", "2")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "built-in generator" in r.stdout
+    assert (tmp_path / "demo" / "bundle" / "manifest.json").is_file()
+    assert r.stdout.count(" -> ") == 5

@@ -1,0 +1,89 @@
+"""Export: the bundle's contract, agreement with Keras, the refusal gate, atomic writes."""
+
+import json
+
+import numpy as np
+import pytest
+
+from inkcast.export.sketch_export import SketchExportOptions, export_sketch, load_run
+from inkcast.export.validate import ExportValidationError
+from inkcast.runtime.bundle import sha256_of
+from inkcast.runtime.sketch_preprocess import pad_left
+from inkcast.training.quickdraw import load_rows
+
+
+def test_manifest_has_everything_a_device_needs(sketch_bundle):
+    m = json.loads((sketch_bundle / "manifest.json").read_text())
+    assert m["task"] == "sketch" and m["labels"] == ["apple", "candle", "eyeglasses", "fork", "star"]
+    assert m["preprocessing"]["max_points"] == 128
+    assert m["input"]["name"] == "strokes" and m["output"]["name"] == "probabilities"
+    assert set(m["variants"]) == {"tflite-float32", "onnx-float32"}
+    for name, v in m["variants"].items():
+        assert sha256_of(sketch_bundle / v["file"]) == v["sha256"]
+        assert v["size_bytes"] == (sketch_bundle / v["file"]).stat().st_size
+        assert v["input"]["dtype"] == "float32" and v["input"]["shape"][-1] == 3
+        assert v["output"]["shape"][-1] == 5
+        assert v["accuracy"]["agreement"] >= 0.999, name
+        assert v["accuracy"]["max_probability_difference"] <= 1e-2, name
+        assert abs(v["accuracy"]["top1"] - m["reference"]["top1"]) <= 0.001
+    assert (sketch_bundle / "labels.txt").read_text().split() == m["labels"]
+
+
+def test_tflite_lstm_is_fused_and_runs_at_any_length(sketch_bundle):
+    from ai_edge_litert.interpreter import Interpreter
+
+    it = Interpreter(model_path=str(sketch_bundle / "model.tflite"))
+    ops = {d["op_name"] for d in it._get_ops_details()}
+    assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in ops and "WHILE" not in ops
+    assert list(it.get_input_details()[0]["shape_signature"]) == [1, -1, 3]
+
+
+def test_exported_files_are_padding_invariant(sketch_run, sketch_bundle):
+    """Left-padding with zero rows does not change any output (Keras, TFLite and ONNX)."""
+    from inkcast.runtime.backends import open_model
+
+    rows, _, _ = load_rows(sketch_run / "test_split.npz")
+    model, _, _ = load_run(sketch_run)
+    tfl = open_model(sketch_bundle / "model.tflite", "tflite")
+    onx = open_model(sketch_bundle / "model.onnx", "onnx")
+    for r in rows[:20]:
+        exact, padded = pad_left([r]), pad_left([r], 128)
+        k = model(exact).numpy()
+        np.testing.assert_allclose(model(padded).numpy(), k, atol=1e-6)
+        np.testing.assert_allclose(tfl.run(padded), tfl.run(exact), atol=1e-5)
+        np.testing.assert_allclose(onx.run(padded), k, atol=1e-5)
+
+
+def test_gate_refuses_and_keeps_the_old_bundle(sketch_run, sketch_bundle, tmp_path):
+    import shutil
+
+    target = tmp_path / "bundle"
+    shutil.copytree(sketch_bundle, target)
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+    strict = SketchExportOptions(formats=("onnx-float32",), min_agreement=1.01)
+    with pytest.raises(ExportValidationError, match=r"export refused, no bundle written: onnx-float32: top-1 agreement"):
+        export_sketch(sketch_run, target, strict)
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["bundle"]  # no half-written leftovers
+    with pytest.raises(ExportValidationError):
+        export_sketch(sketch_run, tmp_path / "new", strict)
+    assert not (tmp_path / "new").exists()
+
+
+def test_export_replaces_a_bundle_whole(sketch_run, sketch_bundle, tmp_path):
+    import shutil
+
+    target = tmp_path / "bundle"
+    shutil.copytree(sketch_bundle, target)
+    (target / "stale.bin").write_bytes(b"old")
+    m = export_sketch(sketch_run, target, SketchExportOptions(formats=("onnx-float32",)))
+    assert sorted(p.name for p in target.iterdir()) == ["labels.txt", "manifest.json", "model.onnx"]
+    assert set(m["variants"]) == {"onnx-float32"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle"]
+
+
+def test_unknown_format_and_missing_run(sketch_run, tmp_path):
+    with pytest.raises(ValueError, match="unknown formats"):
+        export_sketch(sketch_run, tmp_path / "b", SketchExportOptions(formats=("tflite-int3",)))
+    with pytest.raises(FileNotFoundError, match="run folder"):
+        export_sketch(tmp_path, tmp_path / "b")

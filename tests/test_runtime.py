@@ -1,0 +1,110 @@
+"""The TensorFlow-free runtime on real drawings: both backends, batches, and every bad input."""
+
+import json
+
+import numpy as np
+import pytest
+
+from inkcast.runtime import BadInputError, BundleError, SketchRecognizer
+
+
+@pytest.fixture(scope="module")
+def recognizers(sketch_bundle):
+    return {b: SketchRecognizer(sketch_bundle, backend=b) for b in ("tflite", "onnx")}
+
+
+def test_both_backends_recognize_real_test_drawings(recognizers, test_drawings, sketch_bundle):
+    manifest = json.loads((sketch_bundle / "manifest.json").read_text())
+    truth = [d["word"] for d in test_drawings]
+    for backend, rec in recognizers.items():
+        assert rec.labels == manifest["labels"]
+        top = [rec.predict(d["drawing"], top_k=3) for d in test_drawings]
+        acc = np.mean([t[0][0] == w for t, w in zip(top, truth)])
+        assert acc > 0.6, f"{backend}: top-1 {acc:.3f} on {len(truth)} real test drawings (chance is 0.2)"
+        for t in top:
+            assert len(t) == 3 and all(isinstance(p, float) for _, p in t)
+            assert t[0][1] >= t[1][1] >= t[2][1]
+
+
+def test_backends_agree_and_probabilities_sum_to_one(recognizers, test_drawings):
+    for d in test_drawings[:100]:
+        p_t = recognizers["tflite"].probabilities(d["drawing"])
+        p_o = recognizers["onnx"].probabilities(d["drawing"])
+        assert abs(p_t.sum() - 1) < 1e-4
+        np.testing.assert_allclose(p_t, p_o, atol=1e-4)
+
+
+def test_predict_batch_equals_predict(recognizers, test_drawings):
+    drawings = [d["drawing"] for d in test_drawings[::7]]
+    for rec in recognizers.values():
+        batch = rec.predict_batch(drawings, top_k=2)
+        for d, got in zip(drawings, batch):
+            want = rec.predict(d, top_k=2)
+            assert [label for label, _ in got] == [label for label, _ in want]
+            np.testing.assert_allclose([p for _, p in got], [p for _, p in want], atol=1e-5)
+
+
+def test_repeated_predictions_do_not_leak_lstm_state(recognizers, test_drawings):
+    d = test_drawings[0]["drawing"]
+    first = recognizers["tflite"].probabilities(d)
+    for other in test_drawings[1:20]:
+        recognizers["tflite"].probabilities(other["drawing"])
+    np.testing.assert_array_equal(first, recognizers["tflite"].probabilities(d))
+
+
+@pytest.mark.parametrize("drawing, message", [
+    ([], "empty"),
+    ([[[1, 2, 3], [1, 2]]], "x has 3 values but y has 2"),
+    ([[[1, float("nan")], [1, 2]]], "NaN"),
+    ([[[1, float("inf")], [1, 2]]], "infinite"),
+    ([[["a", 2], [1, 2]]], "not a number"),
+    ({"drawing": []}, "list of strokes"),
+])
+def test_bad_drawings_raise_clear_errors_on_both_backends(recognizers, drawing, message):
+    for rec in recognizers.values():
+        with pytest.raises(BadInputError, match=message):
+            rec.predict(drawing)
+
+
+def test_bad_drawing_in_a_batch_names_its_index(recognizers, test_drawings):
+    with pytest.raises(BadInputError, match=r"drawing 1: stroke 0: x has 1 values but y has 2"):
+        recognizers["onnx"].predict_batch([test_drawings[0]["drawing"], [[[1], [1, 2]]]])
+
+
+def test_bad_top_k(recognizers, test_drawings):
+    with pytest.raises(BadInputError, match="top_k"):
+        recognizers["tflite"].predict(test_drawings[0]["drawing"], top_k=0)
+
+
+def test_altered_model_file_is_refused(bundle_copy):
+    path = bundle_copy / "model.tflite"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(BundleError, match="checksum mismatch.*altered"):
+        SketchRecognizer(bundle_copy, backend="tflite")
+    SketchRecognizer(bundle_copy, backend="onnx")  # the untouched file still loads
+
+
+def test_missing_model_file_or_manifest_is_refused(bundle_copy, tmp_path):
+    (bundle_copy / "model.onnx").unlink()
+    with pytest.raises(BundleError, match="model.onnx.*missing"):
+        SketchRecognizer(bundle_copy, backend="onnx")
+    (bundle_copy / "manifest.json").unlink()
+    with pytest.raises(BundleError, match="no manifest.json"):
+        SketchRecognizer(bundle_copy)
+    with pytest.raises(BundleError, match="not a bundle folder"):
+        SketchRecognizer(tmp_path / "nothing-here")
+
+
+def test_corrupt_manifest_and_unknown_variant(bundle_copy):
+    with pytest.raises(BundleError, match="no variant 'tflite-int4'"):
+        SketchRecognizer(bundle_copy, format="tflite-int4")
+    (bundle_copy / "manifest.json").write_text("{not json")
+    with pytest.raises(BundleError, match="not valid JSON"):
+        SketchRecognizer(bundle_copy)
+
+
+def test_unknown_backend(sketch_bundle):
+    with pytest.raises(ValueError, match="unknown backend"):
+        SketchRecognizer(sketch_bundle, backend="coreml")

@@ -1,0 +1,217 @@
+"""Train the 7-day forecaster on a CSV series and write a run folder.
+
+RUN_DIR gets (each file written to a temporary name, then renamed into place):
+
+* ``model.weights.h5``: the best weights (lowest validation MAE);
+* ``options.json``: ``{"task": "forecast", "options": ...}`` with the head that was kept, so the
+  exporter rebuilds the network with ``build_model`` and loads the weights;
+* ``preprocessing.json``: the runtime contract (window, horizon, scaling fitted on train, series);
+* ``metrics.json``: MAE/MAPE per horizon day and overall on the validation and test origins for
+  the model, seasonal naive and SARIMA; both heads' figures when ``head="auto"``; timings;
+* ``test_windows.npz``: the test inputs (scaled), targets and Keras forecasts, which export
+  validation compares every converted file against;
+* ``forecast.png``: the test period with the model's and seasonal naive's 7-day forecasts.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from inkcast.runtime.forecast_preprocess import ForecastPreprocessing, windows
+
+from .baselines import forecast_metrics, sarima_forecasts, seasonal_naive
+from .forecast_model import build_model
+from .forecast_options import ForecastOptions
+from .forecast_splits import Splits, make_splits
+from .io_utils import write_json_atomic
+from .series_csv import Series, read_series
+from .tf_env import keras, tf
+
+ACCEPTANCE_RATIO = 0.85  # the model's test MAE must be <= this x seasonal naive's
+
+
+class _EpochLog(keras.callbacks.Callback):
+    """One short line per epoch (keras' progress bars are noise in logs and CI)."""
+
+    def __init__(self, head: str, log: Callable[[str], None]):
+        super().__init__()
+        self.head, self.log = head, log
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        self.log(f"  [{self.head}] epoch {epoch + 1}: loss {logs.get('loss', float('nan')):.4f}  "
+                 f"mae {logs.get('mae', float('nan')):.4f}  val_mae {logs.get('val_mae', float('nan')):.4f}")
+
+
+def _arrays(scaled: np.ndarray, splits: Splits, o: ForecastOptions) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    return {p: windows(scaled, o.window, o.horizon, splits.origins[p]) for p in ("train", "val", "test")}
+
+
+def fit_model(o: ForecastOptions, head: str, data: dict[str, tuple[np.ndarray, np.ndarray]],
+              log: Callable[[str], None] | None = None) -> tuple["keras.Model", dict[str, Any]]:
+    """Train one head, seeded and deterministic; early stopping on validation MAE, best weights kept."""
+    keras.utils.set_random_seed(o.seed)
+    tf.config.experimental.enable_op_determinism()
+    model = build_model(o, head)
+    loss = {"huber": keras.losses.Huber(), "mae": "mae", "mse": "mse"}[o.loss]
+    model.compile(optimizer=keras.optimizers.Adam(o.learning_rate), loss=loss, metrics=["mae"])
+    es = keras.callbacks.EarlyStopping(monitor="val_mae", patience=o.patience, restore_best_weights=True)
+    callbacks: list[Any] = [es] + ([_EpochLog(head, log)] if log else [])
+    start = time.monotonic()
+    hist = model.fit(*data["train"], validation_data=data["val"], epochs=o.max_epochs, batch_size=o.batch_size,
+                     shuffle=True, callbacks=callbacks, verbose=0)
+    # EarlyStopping restores the best weights only when it stops training itself.
+    if es.best_weights is not None and es.stopped_epoch == 0:
+        model.set_weights(es.best_weights)
+    val_mae = hist.history["val_mae"]
+    info = {"epochs_run": len(val_mae), "best_epoch": int(np.argmin(val_mae)) + 1,
+            "best_val_mae_scaled": float(np.min(val_mae)), "train_seconds": round(time.monotonic() - start, 2),
+            "parameters": int(model.count_params())}
+    return model, info
+
+
+def predict(model: "keras.Model", x: np.ndarray) -> np.ndarray:
+    return model.predict(x, batch_size=256, verbose=0)
+
+
+def _write_weights(model: "keras.Model", path: Path) -> None:
+    tmp = path.parent / f".tmp-{path.name}"  # the .h5 suffix picks the format
+    model.save_weights(str(tmp))
+    tmp.replace(path)
+
+
+def _write_npz(path: Path, **arrays: np.ndarray) -> None:
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".npz", delete=False) as f:
+        np.savez(f, **arrays)
+    Path(f.name).replace(path)
+
+
+def train_forecast(options: ForecastOptions | None, data_path: str | Path, out_dir: str | Path,
+                   progress: bool = True) -> dict[str, Any]:
+    """Read the series, train (one head or both), evaluate against the baselines, write RUN_DIR.
+
+    Returns the metrics written to ``metrics.json``. Bad data or options raise ``BadInputError``.
+    """
+    o = options or ForecastOptions()
+    log: Callable[[str], None] = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else (lambda m: None)
+    t_start = time.monotonic()
+    series = read_series(data_path, o.date_column, o.value_column, o.date_format, o.fill)
+    splits = make_splits(series, o)
+    prep = ForecastPreprocessing(
+        scaling=splits.scaling, window=o.window, horizon=o.horizon,
+        series={"date_column": o.date_column, "value_column": o.value_column, "date_format": series.date_format,
+                "fill": o.fill, "first_date": str(series.start), "last_date": str(series.end),
+                "train_period": [o.train_start, o.train_end]},
+    )
+    log(f"{series.path}: {len(series)} days {series.start}..{series.end} ({series.duplicates_dropped} duplicate "
+        f"rows dropped, {len(series.filled)} days filled); origins: "
+        + ", ".join(f"{p} {len(v)}" for p, v in splits.origins.items()))
+    scaled = prep.scaling.apply(series.values)
+    data = _arrays(scaled, splits, o)
+    actual = {p: windows(series.values, o.window, o.horizon, splits.origins[p])[1].astype(np.float64)
+              for p in ("val", "test")}
+
+    heads = ["vector", "seq2seq"] if o.head == "auto" else [o.head]
+    candidates: dict[str, dict[str, Any]] = {}
+    models: dict[str, Any] = {}
+    for head in heads:
+        log(f"training the {head} head ...")
+        model, info = fit_model(o, head, data, log if progress else None)
+        preds = {p: prep.scaling.invert(predict(model, data[p][0])) for p in ("val", "test")}
+        candidates[head] = {**info, **{p: forecast_metrics(preds[p], actual[p]) for p in preds}, "_preds": preds}
+        models[head] = model
+        log(f"  {head}: val MAE {candidates[head]['val']['mae']:.0f}, test MAE {candidates[head]['test']['mae']:.0f} "
+            f"(best epoch {info['best_epoch']} of {info['epochs_run']}, {info['train_seconds']} s)")
+    best = min(heads, key=lambda h: candidates[h]["val"]["mae"])  # chosen on validation, never on test
+    model, preds = models[best], candidates[best].pop("_preds")
+    for c in candidates.values():
+        c.pop("_preds", None)
+
+    log("baselines: seasonal naive and SARIMA ...")
+    naive = {p: seasonal_naive(series.values, splits.origins[p], o.horizon) for p in ("val", "test")}
+    both = np.concatenate([splits.origins["val"], splits.origins["test"]])
+    sarima_all, sarima_info = sarima_forecasts(series.values, splits.bounds["train"], both, o.horizon,
+                                               o.sarima_order, o.sarima_seasonal_order)
+    sarima = {"val": sarima_all[: len(splits.origins["val"])], "test": sarima_all[len(splits.origins["val"]):]}
+
+    results = {p: {"model": forecast_metrics(preds[p], actual[p]),
+                   "seasonal_naive": forecast_metrics(naive[p], actual[p]),
+                   "sarima": forecast_metrics(sarima[p], actual[p])} for p in ("val", "test")}
+    test = results["test"]
+    ratio = test["model"]["mae"] / test["seasonal_naive"]["mae"]
+    final_options = o.replace(head=best)
+    metrics: dict[str, Any] = {
+        "task": "forecast",
+        "data": {"path": str(Path(data_path).resolve()), "days": len(series), "first_date": str(series.start),
+                 "last_date": str(series.end), "duplicates_dropped": series.duplicates_dropped,
+                 "days_filled": len(series.filled), "date_format": series.date_format},
+        "periods": {p: {"start": str(s), "end": str(e), "origins": int(len(splits.origins[p])),
+                        "first_origin": str(series.dates[splits.origins[p][0]]),
+                        "last_origin": str(series.dates[splits.origins[p][-1]])}
+                    for p, (s, e) in ((p, o.period(p)) for p in ("train", "val", "test"))},
+        "units": o.value_column,
+        "head": best,
+        "head_selection": "lowest validation MAE" if len(heads) > 1 else "given by the options",
+        "heads": candidates,
+        "val": results["val"],
+        "test": results["test"],
+        "acceptance": {"test_mae_ratio_to_seasonal_naive": ratio, "target": ACCEPTANCE_RATIO,
+                       "passed": bool(ratio <= ACCEPTANCE_RATIO),
+                       "test_mae_ratio_to_sarima": test["model"]["mae"] / test["sarima"]["mae"]},
+        "sarima": sarima_info,
+        "preprocessing": prep.to_dict(),
+        "training_seconds": {h: c["train_seconds"] for h, c in candidates.items()},
+        "total_seconds": None,
+        "options": final_options.to_dict(),
+        "requested_options": o.to_dict(),
+    }
+    log(f"test MAE: model {test['model']['mae']:.0f}, seasonal naive {test['seasonal_naive']['mae']:.0f}, "
+        f"SARIMA {test['sarima']['mae']:.0f} (model / naive = {ratio:.3f})")
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _write_weights(model, out / "model.weights.h5")
+    write_json_atomic(out / "options.json", {"task": "forecast", "options": final_options.to_dict()})
+    write_json_atomic(out / "preprocessing.json", prep.to_dict())
+    _write_npz(out / "test_windows.npz", x=data["test"][0], y=actual["test"].astype(np.float32),
+               keras_forecast=preds["test"].astype(np.float32),
+               origin_dates=series.dates[splits.origins["test"]].astype(str))
+    from .forecast_plot import plot_forecasts
+
+    plot_forecasts(out / "forecast.png", series, splits.origins["test"], o.horizon,
+                   {"model": preds["test"], "seasonal naive": naive["test"]}, results["test"])
+    metrics["total_seconds"] = round(time.monotonic() - t_start, 2)
+    write_json_atomic(out / "metrics.json", metrics)
+    log(f"run written to {out}")
+    return metrics
+
+
+def load_forecast_run(run_dir: str | Path):
+    """Rebuild a run's trained model: returns (keras model, options, preprocessing contract)."""
+    from inkcast.runtime.errors import BadInputError
+
+    from .io_utils import read_json
+
+    run = Path(run_dir)
+    for name in ("options.json", "preprocessing.json", "model.weights.h5"):
+        if not (run / name).is_file():
+            raise BadInputError(f"{run / name}: not found; is {run} a run folder made by `inkcast train forecast`?")
+    info = read_json(run / "options.json")
+    if not isinstance(info, dict) or info.get("task") != "forecast":
+        raise BadInputError(f"{run}: a {info.get('task') if isinstance(info, dict) else None!r} run, not a forecast run")
+    o = ForecastOptions.from_dict(info["options"])
+    model = build_model(o)
+    model.load_weights(str(run / "model.weights.h5"))
+    prep = ForecastPreprocessing.from_dict(read_json(run / "preprocessing.json"))
+    return model, o, prep
+
+
+def series_from(path: str | Path, o: ForecastOptions) -> Series:
+    """The series a run's options describe, read from another CSV (same columns and policies)."""
+    return read_series(path, o.date_column, o.value_column, o.date_format, o.fill)
