@@ -31,7 +31,16 @@ class SketchTrainOptions:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "SketchTrainOptions":
+        """Rebuild from ``to_dict``; refuses a dict whose model fields differ from this version's,
+        since a missing field would silently rebuild a different network around the weights."""
         d = dict(d)
+        from dataclasses import fields
+
+        want = {f.name for f in fields(SketchModelOptions)}
+        got = set(d.get("model", {}))
+        if got != want:
+            raise ValueError(f"the run's model options {sorted(got)} do not match this inkcast's "
+                             f"{sorted(want)}: retrain with this version")
         data = QuickDrawOptions(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.pop("data", {}).items()})
         model = SketchModelOptions(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.pop("model", {}).items()})
         return cls(data=data, model=model, **d)
