@@ -10,6 +10,7 @@ import numpy as np
 from .backends import BACKENDS, open_model
 from .bundle import load_bundle
 from .errors import BadInputError, BundleError
+from .simplify import prepare_drawing
 from .sketch_preprocess import drawing_to_features, pad_left
 
 
@@ -19,6 +20,20 @@ class SketchRecognizer:
     ``backend`` picks the engine ("tflite" or "onnx") and with it that engine's float32 variant;
     ``format`` picks any variant by its manifest name (e.g. "tflite-int8") and overrides
     ``backend``. Checksums of the chosen file are verified on load. No TensorFlow is imported.
+
+    Input: ``predict``/``predict_batch`` take Google's simplified drawings as they are, and raw
+    strokes (screen pixels, any scale and density, ``[[x...], [y...](, [t...])]`` or
+    ``[(x, y(, t)), ...]``) which they first simplify as Google did (``inkcast.runtime.simplify``).
+    ``raw=None`` (the default) tells the two apart by ``simplify.looks_simplified``; ``raw=True``
+    or ``raw=False`` says which it is. ``stream()`` recognizes a drawing while it is drawn.
+
+    Threads: one recognizer may be shared by any number of threads, and each caller gets exactly
+    the answer it would get alone. The tflite backend runs one sample at a time under a lock (a
+    LiteRT interpreter is not thread-safe, and its LSTM state is reset before every sample), so
+    concurrent calls queue; the onnx backend calls ``InferenceSession.run``, which ONNX Runtime
+    documents as safe to call concurrently, so calls overlap. Preprocessing holds no shared state.
+    For throughput on many cores use one recognizer per thread (tflite) or ``predict_batch``.
+    ``tests/test_concurrency.py`` checks both backends from 8 threads.
     """
 
     def __init__(self, bundle_dir: str | Path, backend: str = "tflite", format: str | None = None,
@@ -65,17 +80,26 @@ class SketchRecognizer:
         order = np.argsort(-p, kind="stable")[: min(top_k, len(p))]
         return [(self.labels[i], float(p[i])) for i in order]
 
-    def predict(self, drawing: Any, top_k: int = 3) -> list[tuple[str, float]]:
-        """The ``top_k`` most likely labels of one drawing, best first, as (label, probability)."""
-        return self._top(self.probabilities(drawing), top_k)
+    def predict(self, drawing: Any, top_k: int = 3, raw: bool | None = None) -> list[tuple[str, float]]:
+        """The ``top_k`` most likely labels of one drawing, best first, as (label, probability).
 
-    def predict_batch(self, drawings: Sequence[Any], top_k: int = 3) -> list[list[tuple[str, float]]]:
+        ``raw``: True = simplify first, False = use as given, None = decide (see the class doc)."""
+        return self._top(self.probabilities(prepare_drawing(drawing, raw)), top_k)
+
+    def predict_batch(self, drawings: Sequence[Any], top_k: int = 3,
+                      raw: bool | None = None) -> list[list[tuple[str, float]]]:
         """``predict`` for many drawings; a bad drawing raises naming its index in the batch."""
         rows = []
         for i, d in enumerate(drawings):
             try:
-                rows.append(self.features(d))
+                rows.append(self.features(prepare_drawing(d, raw)))
             except BadInputError as e:
                 raise BadInputError(f"drawing {i}: {e}") from None
         probs = self.probabilities_of_features(rows)
         return [self._top(p, top_k) for p in probs]
+
+    def stream(self, top_k: int = 3, raw: bool | None = None, layout: str | None = None):
+        """A :class:`~inkcast.runtime.stream.SketchStream`: recognition while a drawing is drawn."""
+        from .stream import SketchStream
+
+        return SketchStream(self, top_k=top_k, raw=raw, layout=layout)

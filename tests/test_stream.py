@@ -1,0 +1,175 @@
+"""Streaming recognition (inkcast.runtime.stream) on real drawings, simplified and raw, both backends.
+
+The contract under test: after every update the stream answers exactly what ``predict`` answers
+for the drawing so far, so its last answer is exactly ``predict`` on the whole drawing; each
+update runs the model once; bad points are refused without changing the stream.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rawlike import rawify
+
+from inkcast.runtime import BadInputError, SketchRecognizer
+from inkcast.runtime.simplify import simplify
+
+
+@pytest.fixture(scope="module", params=["tflite", "onnx"])
+def recognizer(request, sketch_bundle):
+    return SketchRecognizer(sketch_bundle, backend=request.param)
+
+
+class CountingModel:
+    """The real model, counting how often it is run (to check what an update costs)."""
+
+    def __init__(self, model):
+        self.model, self.calls = model, 0
+
+    def invoke_one(self, x):
+        self.calls += 1
+        return self.model.invoke_one(x)
+
+    def run(self, x):
+        self.calls += len(x)
+        return self.model.run(x)
+
+
+def _points(stroke):
+    return list(zip(stroke[0], stroke[1]))
+
+
+def _predict_or_nothing(recognizer, drawing, top_k=3):
+    """``predict``, or [] where it refuses the drawing for having one spot only (a first dot)."""
+    try:
+        return recognizer.predict(drawing, top_k=top_k)
+    except BadInputError as e:
+        assert "nothing to recognize" in str(e)
+        return []
+
+
+def test_stroke_by_stroke_equals_predict_on_each_prefix(recognizer, test_drawings):
+    for rec in test_drawings[::10]:
+        d = rec["drawing"]
+        stream = recognizer.stream(top_k=3)
+        for k, stroke in enumerate(d, 1):
+            got = stream.add_stroke(stroke)
+            assert got == _predict_or_nothing(recognizer, d[:k])
+        assert got == recognizer.predict(d, top_k=3)  # exactly: same labels, same float probabilities
+        assert stream.drawing == d
+
+
+def test_points_in_chunks_end_exactly_at_predict(recognizer, test_drawings):
+    rng = np.random.default_rng(0)
+    for rec in test_drawings[3::15]:
+        d = rec["drawing"]
+        stream = recognizer.stream(top_k=5)
+        for stroke in d:
+            pts = _points(stroke)
+            at = 0
+            while at < len(pts):
+                n = int(rng.integers(1, 6))
+                got = stream.add_points(pts[at : at + n])
+                at += n
+            assert stream.end_stroke() == got  # finishing a stroke does not change the answer
+        assert got == recognizer.predict(d, top_k=5)
+        assert [label for label, _ in got] == sorted(recognizer.labels, key=lambda lb: -dict(got)[lb])
+
+
+def test_raw_phone_input_streamed_point_by_point_ends_at_predict(recognizer, test_drawings):
+    rng = np.random.default_rng(1)
+    for rec in test_drawings[7::25]:
+        raw = rawify(rec["drawing"], rng)  # [(x, y, t), ...] strokes in screen pixels
+        stream = recognizer.stream(top_k=3)
+        answers = []
+        for stroke in raw:
+            for at in range(0, len(stroke), 10):  # ~80 ms of touch events per update
+                answers.append(stream.add_points(stroke[at : at + 10]))
+            stream.end_stroke()
+        assert answers[-1] == recognizer.predict(raw, top_k=3)
+        assert answers[-1] == recognizer.predict(simplify(raw), top_k=3)
+        assert all(len(a) == 3 for a in answers[1:])
+
+
+def test_each_update_runs_the_model_once(sketch_bundle, test_drawings):
+    rec = SketchRecognizer(sketch_bundle, backend="tflite")
+    counter = CountingModel(rec._model)
+    rec._model = counter
+    rng = np.random.default_rng(2)
+    raw = rawify(test_drawings[11]["drawing"], rng)
+    stream = rec.stream()
+    updates = 0
+    for stroke in raw:
+        for at in range(0, len(stroke), 7):
+            stream.add_points(stroke[at : at + 7])
+            updates += 1
+        calls = counter.calls
+        stream.end_stroke()
+        assert counter.calls == calls  # closing a stroke costs nothing
+    assert counter.calls == updates
+    counter.calls = 0
+    rec.predict(raw)
+    assert counter.calls == 1  # ... and one full prediction is one model run too
+
+
+def test_finished_strokes_are_not_simplified_again_while_the_frame_holds(sketch_bundle, test_drawings):
+    rec = SketchRecognizer(sketch_bundle, backend="tflite")
+    rng = np.random.default_rng(3)
+    raw = rawify(test_drawings[20]["drawing"], rng)
+    stream = rec.stream()
+    for stroke in raw:
+        stream.add_stroke(stroke)
+    cached = dict(stream._cache)
+    assert sorted(cached) == list(range(len(raw)))  # every finished stroke, simplified once
+    xy = np.concatenate([np.asarray(s)[:, :2] for s in raw])
+    mid = (xy.min(axis=0) + xy.max(axis=0)) / 2
+    got = stream.add_points([tuple(mid), tuple(mid + 9)])  # inside the frame: nothing to redo
+    assert all(stream._cache[i] is cached[i] for i in cached)
+    assert got == rec.predict(stream.drawing)
+    got = stream.add_points([tuple(xy.max(axis=0) + 300)])  # outside: a new frame, all redone
+    assert all(stream._cache[i] is not cached[i] for i in cached)
+    assert got == rec.predict(stream.drawing)
+
+
+def test_start_of_a_drawing_and_reset(recognizer, test_drawings):
+    stream = recognizer.stream()
+    assert stream.add_points([(120, 80)]) == []  # one point: nothing to recognize yet
+    assert stream.add_points((120, 80, 16.0)) == []  # the same spot again
+    assert len(stream.add_points([(160, 80)])) == 3
+    stream.reset()
+    assert stream.drawing == [] and stream.predict() == []
+    d = test_drawings[5]["drawing"]
+    for s in d:
+        got = stream.add_stroke(s)
+    assert got == recognizer.predict(d)
+
+
+def test_bad_points_are_refused_and_leave_the_stream_unchanged(recognizer, test_drawings):
+    d = next(r["drawing"] for r in test_drawings if len(r["drawing"]) > 1 and len(r["drawing"][1][0]) > 5)
+    stream = recognizer.stream()
+    stream.add_stroke(d[0])
+    pts = _points(d[1])
+    before = stream.add_points(pts[:3])
+    with pytest.raises(BadInputError, match=r"stroke 1, point 4: y is nan"):
+        stream.add_points([pts[3], (pts[4][0], float("nan"))])
+    with pytest.raises(BadInputError, match=r"stroke 1, point 3: x = 1e\+12 is out of range"):
+        stream.add_points([(1e12, 3.0)])
+    with pytest.raises(BadInputError, match="stroke 1: points must be"):
+        stream.add_points([[1, 2, 3, 4]])
+    with pytest.raises(BadInputError, match="stroke 2 has no points"):
+        stream.add_stroke([[], []])
+    assert stream.predict() == before
+    assert stream.drawing == [d[0], [[p[0] for p in pts[:3]], [p[1] for p in pts[:3]]]]
+    with pytest.raises(BadInputError, match="top_k"):
+        recognizer.stream(top_k=0)
+    with pytest.raises(BadInputError, match="raw must be"):
+        recognizer.stream(raw="auto")
+
+
+def test_too_much_ink_is_refused_and_rolled_back(sketch_bundle):
+    rec = SketchRecognizer(sketch_bundle, backend="onnx")
+    stream = rec.stream(raw=True)
+    first = stream.add_stroke([(0.0, 0.0), (0.0, 100.0), (5.0, 50.0), (100.0, 100.0)])
+    with pytest.raises(BadInputError, match="longer than"):
+        stream.add_stroke([(0.0, 0.0), (100.0, 0.0)] * 500)
+    assert stream.predict() == first and len(stream.drawing) == 1
