@@ -9,7 +9,8 @@ file and the line, never with a parser traceback:
 * a missing day is an error unless a ``fill`` policy is given ("interpolate", "ffill", "zero");
 * a blank, non-numeric, NaN or infinite value is an error naming its line;
 * an unknown column name is an error listing the columns the file has;
-* the date format is detected among common formats (all rows must agree on one), or given.
+* the date format is detected among common formats (all rows must agree on one; day/month order
+  is decided by the rows, or by which order makes a compact daily series), or given.
 
 Standard library and NumPy only (no pandas, no TensorFlow), so the runtime-side ``inkcast
 forecast`` command can read a CSV on a device too.
@@ -132,7 +133,12 @@ def _column(path: Path, header: list[str], name: str, role: str) -> int:
 
 
 def _detect_format(path: Path, texts: list[tuple[int, str]]) -> str:
-    """The one format in DATE_FORMATS that parses every date; refuse if none or several do."""
+    """The format in DATE_FORMATS that parses every date; refuse if none does.
+
+    When several do (e.g. ``%m/%d/%Y`` and ``%d/%m/%Y`` while every day is <= 12), the one whose
+    dates span the fewest days wins: a daily series read with the wrong day/month order jumps by
+    months. If they read the very same dates, the choice does not matter; a true tie is refused.
+    """
     candidates = list(DATE_FORMATS)
     for line, text in texts:
         matching = [f for f in candidates if _parse_date(text, f) is not None]
@@ -144,11 +150,19 @@ def _detect_format(path: Path, texts: list[tuple[int, str]]) -> str:
                 f"({' or '.join(candidates)})"
             )
         candidates = matching
-    if len(candidates) > 1:
+    if len(candidates) == 1:
+        return candidates[0]
+    parsed = {f: [_parse_date(t, f) for _, t in texts] for f in candidates}
+    if all(parsed[f] == parsed[candidates[0]] for f in candidates):
+        return candidates[0]
+    spans = {f: (max(d) - min(d)).days for f, d in parsed.items()}
+    shortest = min(spans.values())
+    best = [f for f in candidates if spans[f] == shortest]
+    if len(best) > 1:
         raise BadInputError(
-            f"{path}: the dates are ambiguous: they parse as {' and as '.join(candidates)}; give the date format"
+            f"{path}: the dates are ambiguous: they parse as {' and as '.join(best)}; give the date format"
         )
-    return candidates[0]
+    return best[0]
 
 
 def _fill(values: np.ndarray, known: np.ndarray, policy: str) -> np.ndarray:
