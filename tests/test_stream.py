@@ -173,3 +173,25 @@ def test_too_much_ink_is_refused_and_rolled_back(sketch_bundle):
     with pytest.raises(BadInputError, match="longer than"):
         stream.add_stroke([(0.0, 0.0), (100.0, 0.0)] * 500)
     assert stream.predict() == first and len(stream.drawing) == 1
+
+
+def test_how_early_report_is_built_from_stream_prefixes(sketch_bundle, test_drawings):
+    from inkcast.benchmarks.how_early import _first, _stays, how_early, length_groups, prefix_answers
+
+    rec = SketchRecognizer(sketch_bundle, backend="onnx")
+    d = max(test_drawings, key=lambda r: len(r["drawing"]))["drawing"]
+    answers = prefix_answers(rec, d)
+    assert answers == [[lb for lb, _ in _predict_or_nothing(rec, d[:k])] for k in range(1, len(d) + 1)]
+    assert _first([False, True, False, True]) == 2 and _stays([False, True, False, True]) == 4
+    assert _stays([True, True]) == 1 and _stays([True, False]) is None and _first([False]) is None
+
+    records = test_drawings[::6]
+    report = how_early(rec, records)
+    assert report["drawings"] == len(records)
+    for scope in ("all", "multi_stroke"):
+        b = report["final_label"][scope]
+        for key in ("top1_first", "top3_first", "top1_stays", "top3_stays"):
+            assert 0 < b[key]["mean"] <= 1 and 0 < b[key]["median"] <= 1
+        assert b["top3_first"]["mean"] <= b["top1_first"]["mean"] <= b["top1_stays"]["mean"]
+    groups = length_groups([5, 6, 7, 20, 21, 22, 23, 60, 90, 128], per_group=3)
+    assert groups["short"] == [0] and groups["median"] == [3, 4, 5] and groups["long"] == [9]
