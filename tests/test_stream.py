@@ -195,3 +195,29 @@ def test_how_early_report_is_built_from_stream_prefixes(sketch_bundle, test_draw
         assert b["top3_first"]["mean"] <= b["top1_first"]["mean"] <= b["top1_stays"]["mean"]
     groups = length_groups([5, 6, 7, 20, 21, 22, 23, 60, 90, 128], per_group=3)
     assert groups["short"] == [0] and groups["median"] == [3, 4, 5] and groups["long"] == [9]
+
+
+def test_stream_simplify_and_how_early_never_import_tensorflow(sketch_bundle, test_drawings):
+    import json
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys\n"
+        "from inkcast.runtime import SketchRecognizer\n"
+        "import inkcast.benchmarks.how_early\n"
+        "r = SketchRecognizer(sys.argv[1])\n"
+        "s = r.stream()\n"
+        "for stroke in json.loads(sys.argv[2]):\n"
+        "    top = s.add_points([(x * 4.0 + 100, y * 4.0 + 300) for x, y in zip(*stroke)])\n"
+        "    s.end_stroke()\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'tf_keras', 'keras', 'scipy'))\n"
+        "print(json.dumps({'heavy': heavy, 'top': top}))\n"
+    )
+    d = test_drawings[1]["drawing"]
+    res = subprocess.run([sys.executable, "-c", script, str(sketch_bundle), json.dumps(d)],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    assert out["heavy"] == []  # NumPy only: no TensorFlow, and no SciPy either
+    assert len(out["top"]) == 3
