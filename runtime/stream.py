@@ -50,6 +50,8 @@ def _as_points(points: Any, stroke: int, first_point: int) -> np.ndarray:
         a = np.asarray(points)
     except ValueError:
         raise BadInputError(f"stroke {stroke}: the points have different numbers of values") from None
+    if a.size == 0:
+        return np.zeros((0, 2))
     if a.dtype.kind not in "iuf":
         raise BadInputError(
             f"stroke {stroke}, points from {first_point}: every value must be a number, got {points!r:.60}"

@@ -133,6 +133,7 @@ def test_finished_strokes_are_not_simplified_again_while_the_frame_holds(sketch_
 
 def test_start_of_a_drawing_and_reset(recognizer, test_drawings):
     stream = recognizer.stream()
+    assert stream.add_points([]) == [] and stream.drawing == []  # no points: nothing happens
     assert stream.add_points([(120, 80)]) == []  # one point: nothing to recognize yet
     assert stream.add_points((120, 80, 16.0)) == []  # the same spot again
     assert len(stream.add_points([(160, 80)])) == 3
