@@ -26,6 +26,8 @@ import numpy as np
 
 from .errors import BadInputError, BundleError
 
+INPUT_NAME = "series"  # the model's input tensor: (batch, window, 1) scaled values
+OUTPUT_NAME = "forecast"  # the model's output tensor: (batch, horizon) scaled values
 WINDOW = 56  # days of history the model reads (8 weeks: several weekly cycles)
 HORIZON = 7  # days forecast
 SCALING_METHODS = ("standard", "mean")

@@ -19,11 +19,10 @@ batch of 1: ``serving_function`` builds it.
 
 from __future__ import annotations
 
+from inkcast.runtime.forecast_preprocess import INPUT_NAME, OUTPUT_NAME
+
 from .forecast_options import ForecastOptions
 from .tf_env import keras, tf
-
-INPUT_NAME = "series"
-OUTPUT_NAME = "forecast"
 
 
 def _weekday_rows(x, horizon: int, weeks: int, period: int = 7):

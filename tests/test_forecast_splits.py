@@ -1,0 +1,97 @@
+"""Date splits: the default periods on the real series, origins, train-only scaling, refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from inkcast.runtime.errors import BadInputError
+from inkcast.runtime.forecast_preprocess import windows
+from inkcast.training.forecast_options import ForecastOptions
+from inkcast.training.forecast_splits import make_splits
+from inkcast.training.series_csv import Series, read_series
+
+
+@pytest.fixture(scope="module")
+def cta(data_dir) -> Series:
+    p = data_dir / "ridership" / "CTA_-_Ridership_-_Daily_Boarding_Totals.csv"
+    if not p.is_file():
+        pytest.skip(f"{p} not found")
+    return read_series(p)
+
+
+def synthetic(start: str, n: int) -> Series:
+    values = np.arange(n, dtype=float) + 1.0
+    return Series(path="synthetic.csv", date_column="d", value_column="v", date_format="%Y-%m-%d",
+                  dates=np.datetime64(start, "D") + np.arange(n), values=values, lines=np.arange(n) + 2)
+
+
+def test_default_periods_on_the_real_series(cta):
+    sp = make_splits(cta, ForecastOptions())
+    d = lambda i: cta.dates[i].astype(dt.date)  # noqa: E731
+    assert [d(i) for i in sp.bounds["train"]] == [dt.date(2016, 1, 1), dt.date(2018, 12, 31)]
+    assert [d(i) for i in sp.bounds["val"]] == [dt.date(2019, 1, 1), dt.date(2019, 5, 31)]
+    assert [d(i) for i in sp.bounds["test"]] == [dt.date(2019, 6, 1), dt.date(2019, 12, 31)]
+    # test origins: the first forecasts 2019-06-01..07, the last 2019-12-25..31
+    t = sp.origins["test"]
+    assert d(t[0]) == dt.date(2019, 5, 31) and d(t[-1]) == dt.date(2019, 12, 24) and len(t) == 208
+    assert len(sp.origins["val"]) == 145 and len(sp.origins["train"]) == 1096 - 56 - 7 + 1
+    # the scaling is fitted on the training days only
+    t0, t1 = sp.bounds["train"]
+    assert sp.scaling.method == "standard"
+    assert sp.scaling.mean == pytest.approx(cta.values[t0 : t1 + 1].mean())
+    assert sp.scaling.std == pytest.approx(cta.values[t0 : t1 + 1].std())
+    assert sp.scaling.mean != pytest.approx(cta.values[t0 : sp.bounds["test"][1] + 1].mean())
+
+
+def test_targets_stay_inside_their_period_and_training_inputs_too():
+    s = synthetic("2020-01-01", 400)
+    o = ForecastOptions(train_start="2020-01-01", train_end="2020-09-30", val_start="2020-10-01",
+                        val_end="2020-11-15", test_start="2020-11-16", test_end="2021-01-31")
+    sp = make_splits(s, o)
+    for p in ("train", "val", "test"):
+        lo, hi = sp.bounds[p]
+        x, y = windows(s.values, o.window, o.horizon, sp.origins[p])
+        day = lambda v: v.astype(int) - 1  # noqa: E731 (values are index + 1)
+        if p == "train":  # training never reads before its period: the first window starts on day one
+            assert day(x).min() == lo and day(y).min() == lo + o.window
+        else:  # every day of validation and test is a target (inputs may reach into earlier periods)
+            assert day(y).min() == lo
+        assert day(y).max() == hi
+        assert np.all(day(x[:, -1, 0]) == sp.origins[p])  # the input ends at the origin
+
+
+def test_refusals():
+    s = synthetic("2020-01-01", 400)
+    base = dict(train_start="2020-01-01", train_end="2020-09-30", val_start="2020-10-01",
+                val_end="2020-11-15", test_start="2020-11-16", test_end="2021-01-31")
+    with pytest.raises(BadInputError, match=r"covers 2020-01-01..2021-02-03, but the test period 2020-11-16..2021-03-01"):
+        make_splits(s, ForecastOptions(**{**base, "test_end": "2021-03-01"}))
+    with pytest.raises(BadInputError, match="train period has 70 days: too few"):
+        make_splits(s, ForecastOptions(**{**base, "train_end": "2020-03-10", "val_start": "2020-03-11"}))
+    with pytest.raises(BadInputError, match="the val period .* has no forecast origin"):
+        make_splits(s, ForecastOptions(**{**base, "val_end": "2020-10-04", "test_start": "2020-10-05"}))
+    with pytest.raises(BadInputError, match="val period must start after the train period ends"):
+        ForecastOptions(**{**base, "val_start": "2020-09-01"})
+    with pytest.raises(BadInputError, match="test_end .* is before test_start"):
+        ForecastOptions(**{**base, "test_end": "2020-11-01"})
+    with pytest.raises(BadInputError, match="option val_start: '2020-13-01' is not an ISO date"):
+        ForecastOptions(**{**base, "val_start": "2020-13-01"})
+
+
+def test_options_roundtrip_and_refusals(tmp_path: Path):
+    o = ForecastOptions(head="seq2seq", fill="ffill", lstm_units=16)
+    p = tmp_path / "options.json"
+    p.write_text(o.to_json())
+    assert ForecastOptions.load(p) == o
+    with pytest.raises(BadInputError, match="unknown forecast option"):
+        ForecastOptions.from_dict({"lstm_unit": 3})
+    with pytest.raises(BadInputError, match="head must be one of vector, seq2seq, auto"):
+        ForecastOptions(head="transformer")
+    with pytest.raises(BadInputError, match="window must be an integer >= 1"):
+        ForecastOptions(window=0)
+    with pytest.raises(BadInputError, match="skip_weeks 8 needs a window of at least 56 days"):
+        ForecastOptions(window=28)
