@@ -63,6 +63,32 @@ class SeasonalBase(keras.layers.Layer):
                 "period": self.period}
 
 
+class WeekdayResidual(keras.layers.Layer):
+    """(n, window, 1) -> (n, window, 2): each value, and its distance from its weekday's median.
+
+    The median of each weekday is taken over the window's last ``weeks`` weeks (the same medians
+    the ``weekday_median`` base forecasts with), so the second channel is the series with its
+    robust weekly profile removed: the deviations the network has to carry forward.
+    Ops: reshape, transpose, top_k, gather, subtract, concatenate (all TFLite/ONNX built-ins).
+    """
+
+    def __init__(self, weeks: int, period: int = 7, **kwargs):
+        super().__init__(**kwargs)
+        self.weeks, self.period = weeks, period
+
+    def call(self, x):
+        w, k, p = x.shape[1], self.weeks, self.period
+        recent = tf.reshape(x[:, w - k * p :, 0], (-1, k, p))  # (n, weeks, period), oldest week first
+        top = tf.math.top_k(tf.transpose(recent, (0, 2, 1)), k=k // 2 + 1).values  # (n, period, k//2+1)
+        med = top[..., k // 2] if k % 2 else 0.5 * (top[..., k // 2 - 1] + top[..., k // 2])
+        classes = [(i - (w - k * p)) % p for i in range(w)]
+        profile = tf.gather(med, classes, axis=1)[..., None]  # (n, window, 1)
+        return tf.concat([x, x - profile], axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "weeks": self.weeks, "period": self.period}
+
+
 def build_model(options: ForecastOptions, head: str | None = None) -> keras.Model:
     """A fresh, uncompiled model for the options (``head`` overrides ``options.head``)."""
     head = head or options.head
@@ -70,8 +96,9 @@ def build_model(options: ForecastOptions, head: str | None = None) -> keras.Mode
         raise ValueError(f"build_model needs head 'vector' or 'seq2seq', got {head!r}")
     w, h, u = options.window, options.horizon, options.lstm_units
     x = keras.Input(shape=(w, 1), name=INPUT_NAME)
+    z = WeekdayResidual(options.skip_weeks, name="weekday_residual")(x) if options.residual_input else x
     z = keras.layers.Conv1D(options.conv_filters, options.conv_kernel, strides=options.conv_strides,
-                            padding="valid", activation="relu", name="conv")(x)
+                            padding="valid", activation="relu", name="conv")(z)
     if head == "vector":
         z = keras.layers.LSTM(u, dropout=options.dropout, name="encoder")(z)
         y = keras.layers.Dense(h, name="head")(z)

@@ -51,6 +51,7 @@ class ForecastOptions:
     head: str = "vector"
     seasonal_skip: str = "weekday_median"  # output = seasonal base read from the input + learned correction
     skip_weeks: int = 8  # weeks the weekday median looks back (<= window // 7)
+    residual_input: bool = False  # also feed each value's distance from its weekday median
     conv_filters: int = 32
     conv_kernel: int = 7
     conv_strides: int = 1
@@ -109,9 +110,11 @@ class ForecastOptions:
             raise BadInputError(f"conv_kernel x conv_strides ({self.conv_kernel}x{self.conv_strides}) exceeds window {self.window}")
         if self.seasonal_skip == "last_week" and self.window < 7:
             raise BadInputError("the last_week seasonal skip needs a window of at least 7 days")
-        if self.seasonal_skip == "weekday_median" and self.skip_weeks * 7 > self.window:
+        if (self.seasonal_skip == "weekday_median" or self.residual_input) and self.skip_weeks * 7 > self.window:
             raise BadInputError(f"skip_weeks {self.skip_weeks} needs a window of at least {7 * self.skip_weeks} days, "
                                 f"got {self.window}")
+        if not isinstance(self.residual_input, bool):
+            raise BadInputError(f"option residual_input must be true or false, got {self.residual_input!r}")
         if len(self.sarima_order) != 3 or len(self.sarima_seasonal_order) != 4:
             raise BadInputError("sarima_order is (p, d, q) and sarima_seasonal_order is (P, D, Q, s)")
         periods = [(p, self._date(f"{p}_start"), self._date(f"{p}_end")) for p in ("train", "val", "test")]

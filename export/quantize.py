@@ -1,0 +1,116 @@
+"""Quantized variants: TFLite (float16, dynamic-range, full-integer int8, 16x8) and ONNX
+(dynamic int8, static int8 QDQ), all with the real converters and calibration on training data.
+
+Calibration samples come from the run's ``calibration.npz`` (training split only, never test),
+chosen evenly across categories and across lengths, each run at its own length.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from inkcast.training.tf_env import tf
+
+from .converters import tflite_converter
+
+
+def pick_calibration(rows: Sequence[np.ndarray], labels: np.ndarray, n: int, seed: int = 0) -> list[np.ndarray]:
+    """Up to n rows spread over categories and, within each, over the range of lengths."""
+    rng = np.random.default_rng(seed)
+    cats = np.unique(labels)
+    per = max(1, n // max(len(cats), 1))
+    out: list[np.ndarray] = []
+    for c in cats:
+        idx = np.flatnonzero(labels == c)
+        idx = idx[np.argsort([len(rows[i]) for i in idx], kind="stable")]  # short to long
+        take = np.unique(np.linspace(0, len(idx) - 1, min(per, len(idx))).round().astype(int))
+        out.extend(rows[i] for i in idx[take])
+    order = rng.permutation(len(out))
+    return [out[i] for i in order]
+
+
+def _representative(samples: Sequence[np.ndarray]):
+    def gen():
+        for r in samples:
+            yield [np.asarray(r, np.float32)[None]]
+    return gen
+
+
+def tflite_float16(model, input_shape, input_name) -> bytes:
+    c = tflite_converter(model, input_shape, input_name)
+    c.optimizations = [tf.lite.Optimize.DEFAULT]
+    c.target_spec.supported_types = [tf.float16]
+    return c.convert()
+
+
+def tflite_dynamic_range(model, input_shape, input_name) -> bytes:
+    """int8 weights, float activations computed with int8 kernels where possible."""
+    c = tflite_converter(model, input_shape, input_name)
+    c.optimizations = [tf.lite.Optimize.DEFAULT]
+    return c.convert()
+
+
+def tflite_full_int8(model, input_shape, input_name, samples) -> bytes:
+    """Every op in int8, int8 input and output (what Edge TPU / NPUs / Ethos-U require)."""
+    c = tflite_converter(model, input_shape, input_name)
+    c.optimizations = [tf.lite.Optimize.DEFAULT]
+    c.representative_dataset = _representative(samples)
+    c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    c.inference_input_type = tf.int8
+    c.inference_output_type = tf.int8
+    return c.convert()
+
+
+def tflite_16x8(model, input_shape, input_name, samples) -> bytes:
+    """int16 activations, int8 weights. The step mask's GREATER has no 16x8 kernel, so builtin
+    float ops are allowed as a fallback for the ops 16x8 cannot take (TFLite's documented way)."""
+    c = tflite_converter(model, input_shape, input_name)
+    c.optimizations = [tf.lite.Optimize.DEFAULT]
+    c.representative_dataset = _representative(samples)
+    c.target_spec.supported_ops = [
+        tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8,
+        tf.lite.OpsSet.TFLITE_BUILTINS,
+    ]
+    return c.convert()
+
+
+def onnx_dynamic_int8(float_onnx: bytes) -> bytes:
+    """ONNX Runtime dynamic quantization: int8 weights, activations quantized on the fly."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory() as d:
+        src, dst = Path(d) / "in.onnx", Path(d) / "out.onnx"
+        src.write_bytes(float_onnx)
+        quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=True)
+        return dst.read_bytes()
+
+
+class _Reader:
+    """ONNX Runtime calibration reader: one sample at a time, at its own length."""
+
+    def __init__(self, input_name: str, samples: Sequence[np.ndarray]):
+        self.it = iter([{input_name: np.asarray(r, np.float32)[None]} for r in samples])
+
+    def get_next(self):
+        return next(self.it, None)
+
+
+def onnx_static_int8(float_onnx: bytes, input_name: str, samples: Sequence[np.ndarray],
+                     nodes_to_exclude: Sequence[str] = ()) -> bytes:
+    """Static int8 in QDQ format, calibrated (min-max) on training samples, per-channel weights.
+    Ops ONNX Runtime cannot quantize statically (the LSTM) stay float between QDQ pairs."""
+    from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    with tempfile.TemporaryDirectory() as d:
+        src, pre, dst = Path(d) / "in.onnx", Path(d) / "pre.onnx", Path(d) / "out.onnx"
+        src.write_bytes(float_onnx)
+        quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
+        quantize_static(str(pre), str(dst), _Reader(input_name, samples), quant_format=QuantFormat.QDQ,
+                        activation_type=QuantType.QInt8, weight_type=QuantType.QInt8, per_channel=True,
+                        calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=list(nodes_to_exclude))
+        return dst.read_bytes()
