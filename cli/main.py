@@ -56,7 +56,8 @@ def cmd_export(a: argparse.Namespace) -> int:
     if task == "sketch":
         from inkcast.export.sketch_export import SketchExportOptions, export_sketch
 
-        o = SketchExportOptions()
+        o = SketchExportOptions(max_drop=a.max_drop, allow_drop=a.allow_drop,
+                                calibration_samples=a.calibration_samples)
         if a.formats:
             o.formats = tuple(f.strip() for f in a.formats.split(",") if f.strip())
         export_sketch(run, a.out, o)
@@ -186,7 +187,8 @@ def cmd_demo(a: argparse.Namespace) -> int:
                             max_train_seconds=a.max_train_seconds, patience=None, no_augment=False)
     cmd_train_sketch(ns)
     print("[2/4] exporting")
-    cmd_export(argparse.Namespace(run_dir=str(out / "run"), out=str(out / "bundle"), formats=None))
+    cmd_export(argparse.Namespace(run_dir=str(out / "run"), out=str(out / "bundle"), formats=a.formats,
+                                  max_drop=0.5, allow_drop=True, calibration_samples=300))
     print("[3/4] evaluating the bundle on the test split")
     cmd_evaluate(argparse.Namespace(bundle=str(out / "bundle"), data=str(data), backend="all",
                                     format=None, json=False))
@@ -242,7 +244,14 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("export", help="export a run folder to a validated TFLite/ONNX bundle")
     ex.add_argument("run_dir")
     ex.add_argument("--out", required=True, help="bundle folder to write (atomically)")
-    ex.add_argument("--formats", help="comma-separated variant names (default: all)")
+    ex.add_argument("--formats", help="comma-separated variant names (default: all), e.g. "
+                    "tflite-float32,tflite-int8,onnx-float32")
+    ex.add_argument("--max-drop", type=float, default=0.5,
+                    help="fail if a quantized variant loses more top-1 points than this (default 0.5)")
+    ex.add_argument("--allow-drop", action="store_true",
+                    help="write variants beyond --max-drop anyway, marked in the manifest")
+    ex.add_argument("--calibration-samples", type=int, default=500,
+                    help="training drawings used to calibrate integer variants (default 500)")
     ex.set_defaults(func=cmd_export)
 
     pr = sub.add_parser("predict", help="top-3 labels for each drawing of an ndjson file")
@@ -279,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     de.add_argument("--max-per-category", type=int, default=None)
     de.add_argument("--max-train-seconds", type=float, default=None)
     de.add_argument("--synthetic-per-category", type=int, default=600)
+    de.add_argument("--formats", default=None, help="variants to export (default: all)")
     de.set_defaults(func=cmd_demo)
     return p
 
