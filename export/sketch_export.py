@@ -198,6 +198,7 @@ def export_sketch(run_dir: str | Path, out_dir: str | Path,
     ref = predict_rows(model, SketchSplit(features=rows, labels=list(y)))
     ref_metrics = classification_metrics(ref, y, labels)
     variants: dict[str, Any] = {}
+    unavailable: dict[str, str] = {}
     files: dict[str, Path] = {}
     failures = []
     with tempfile.TemporaryDirectory(prefix="inkcast-export-") as tmp:
@@ -206,12 +207,20 @@ def export_sketch(run_dir: str | Path, out_dir: str | Path,
             if v.make.__name__ == "make" and "int8" in name and not calibration:
                 raise ExportValidationError(f"{name} needs calibration data: {run}/calibration.npz is missing")
             t0 = time.monotonic()
-            data = v.make(ctx)
             path = Path(tmp) / v.file
-            path.write_bytes(data)
-            io = _io_details(path, v.backend)
-            quant = {"input": io["input"]["quantization"], "output": io["output"]["quantization"]}
-            probs = run_rows(path, v.backend, rows, quant)
+            try:
+                data = v.make(ctx)
+                path.write_bytes(data)
+                io = _io_details(path, v.backend)
+                quant = {"input": io["input"]["quantization"], "output": io["output"]["quantization"]}
+                probs = run_rows(path, v.backend, rows, quant)
+            except Exception as e:  # a converter or runtime refusal: report it with its own words
+                msg = f"{type(e).__name__}: {' '.join(str(e).split())[:400]}"
+                if o.formats:  # asked for by name: that is a failure
+                    raise ExportValidationError(f"{name} could not be produced or run: {msg}") from None
+                unavailable[name] = msg
+                log(f"  {name:20s} unavailable: {msg}")
+                continue
             m = compare_classifier(probs, ref, y)
             m["drop_points"] = round(100 * (ref_metrics["top1"] - m["top1"]), 3)
             if v.dtype == "float32":
@@ -254,7 +263,10 @@ def export_sketch(run_dir: str | Path, out_dir: str | Path,
             "validation": asdict(o) | {"formats": list(formats)},
             "training": {"run_dir": str(run), "options": train_opts.to_dict()},
             "variants": variants,
+            "unavailable": unavailable,
         }
+        if getattr(ctx, "qat_note", None):
+            manifest["variants"].get("tflite-qat-int8", {})["qat_not_quantized"] = {"LSTM": ctx.qat_note}
         from .accuracy_report import accuracy_report
 
         report_json, report_md = accuracy_report(manifest)

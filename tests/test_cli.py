@@ -46,7 +46,8 @@ def test_missing_bundle_is_a_clean_error(tmp_path):
 
 
 def test_demo_runs_end_to_end_on_the_builtin_generator(tmp_path):
-    r = run("demo", "--out", str(tmp_path / "demo"), "--synthetic-per-category", "120", "--epochs", "2")
+    r = run("demo", "--out", str(tmp_path / "demo"), "--synthetic-per-category", "120", "--epochs", "2",
+            "--formats", "tflite-float32,onnx-float32")
     assert r.returncode == 0, r.stderr[-3000:]
     assert "built-in generator" in r.stdout
     assert (tmp_path / "demo" / "bundle" / "manifest.json").is_file()
