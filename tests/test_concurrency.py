@@ -12,8 +12,8 @@ import threading
 
 import numpy as np
 import pytest
-from rawlike import rawify
 
+from inkcast.benchmarks.rawlike import rawify
 from inkcast.runtime import SketchRecognizer
 
 THREADS = 8

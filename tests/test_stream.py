@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from rawlike import rawify
 
+from inkcast.benchmarks.rawlike import rawify
 from inkcast.runtime import BadInputError, SketchRecognizer
 from inkcast.runtime.simplify import simplify
 

@@ -1,4 +1,4 @@
-"""Turn Google-simplified drawings back into something like raw touch input (test helper).
+"""Turn Google-simplified drawings back into something like raw touch input (tests, benchmarks).
 
 A phone reports a drawing in screen pixels, at its own position on the screen, with a point every
 few pixels and some sensor noise. ``rawify`` imitates that from a simplified drawing: scale it up
