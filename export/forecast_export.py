@@ -1,7 +1,7 @@
-"""Export a forecast run folder to a validated bundle (TFLite + ONNX + manifest.json).
+"""Export a forecast run folder to a validated bundle (TFLite + ONNX variants + manifest.json).
 
-Reuses the generic pieces of ``inkcast.export``: the converters, the atomic bundle writer and the
-file-reading helpers. What is forecast-specific lives here: rebuilding the model from the run,
+Reuses the generic pieces of ``inkcast.export``: the converters and quantizers, the atomic bundle
+writer, the accuracy report and the file-reading helpers. What is forecast-specific lives here: rebuilding the model from the run,
 the manifest fields (``forecast_manifest_fields``) and the check of every converted file, run
 through the runtime on the run's test windows, against the Keras forecasts. A file beyond the
 tolerance stops the export and no bundle is written.
@@ -42,18 +42,39 @@ from .validate import ExportValidationError
 # TensorFlow (converters, model) is imported inside the export functions only: `inkcast evaluate`
 # calls evaluate_forecast_cli from this module and must work with the runtime alone.
 
-FORMATS = {  # name -> (file, backend)
-    "tflite-float32": ("model.tflite", "tflite"),
-    "onnx-float32": ("model.onnx", "onnx"),
+# name -> (file, backend, dtype, how it is made, description). Quantizers are export/quantize.py's.
+FORMATS: dict[str, tuple[str, str, str, str, str]] = {
+    "tflite-float32": ("model.tflite", "tflite", "float32", "float32", ""),
+    "tflite-float16": ("model_float16.tflite", "tflite", "float16", "tflite_float16", "float16 weights, float32 compute"),
+    "tflite-dynamic-int8": ("model_dynamic_int8.tflite", "tflite", "dynamic-int8", "tflite_dynamic_range",
+                            "int8 weights, float activations"),
+    "tflite-int8": ("model_int8.tflite", "tflite", "int8", "tflite_full_int8",
+                    "full integer: int8 weights and activations, int8 input and output"),
+    "tflite-16x8": ("model_16x8.tflite", "tflite", "16x8", "tflite_16x8", "int16 activations, int8 weights"),
+    "onnx-float32": ("model.onnx", "onnx", "float32", "float32", ""),
+    "onnx-dynamic-int8": ("model_dynamic_int8.onnx", "onnx", "dynamic-int8", "onnx_dynamic_int8",
+                          "ONNX Runtime dynamic quantization, int8 weights"),
+    "onnx-static-int8": ("model_static_int8.onnx", "onnx", "int8", "onnx_static_int8",
+                         "static int8 QDQ, min-max calibration, per-channel weights"),
 }
+CALIBRATED = ("tflite_full_int8", "tflite_16x8", "onnx_static_int8")
+# Exported when no formats are named. Full-integer TFLite is left out: on the default model
+# (window normalization, weekday-median top_k) int8 activations doubled the test MAE (+100 %;
+# measured on the CTA run, seed 42), and 16x8 is refused by the converter ("Expected bias type to be
+# TensorType_INT32"). Without window_norm/residual_input, tflite-int8 measured -0.01 %. Either can
+# still be asked for by name (with allow_drop to write it over the gate).
+DEFAULT_FORMATS = ("tflite-float32", "tflite-float16", "tflite-dynamic-int8", "onnx-float32",
+                   "onnx-dynamic-int8", "onnx-static-int8")
 
 
 @dataclass
 class ForecastExportOptions:
     """What to export and how strictly to check it."""
 
-    formats: tuple[str, ...] = ("tflite-float32", "onnx-float32")
-    max_abs_difference: float = 1e-3  # largest |file - Keras| on the test windows, in scaled units
+    formats: tuple[str, ...] | None = None  # None: DEFAULT_FORMATS (unavailable ones recorded)
+    max_abs_difference: float = 1e-3  # float32 files: largest |file - Keras| on the test windows, scaled units
+    max_drop: float = 0.5  # quantized files: % by which test MAE may exceed the Keras model's (CLI --max-drop)
+    allow_drop: bool = False  # write quantized variants beyond max_drop anyway, marked in the manifest
     onnx_opset: int = 17
 
 
@@ -102,25 +123,63 @@ def load_forecast_run(run_dir: str | Path):
     return model, o.to_dict(), prep, read_json(run / "metrics.json"), test
 
 
-def _convert(name: str, model: Any, prep: ForecastPreprocessing, o: ForecastExportOptions) -> bytes:
-    from .converters import to_onnx, to_tflite_float32
+class _Converter:
+    """Makes each variant's bytes; the float ONNX graph is converted once and reused by quantizers."""
 
-    if name == "tflite-float32":
-        return to_tflite_float32(model, (1, prep.window, 1), INPUT_NAME)
-    meta = {"task": "forecast", "producer": f"inkcast {inkcast.__version__}",
-            "preprocessing": json.dumps(prep.to_dict())}
-    return to_onnx(model, (None, prep.window, 1), INPUT_NAME, OUTPUT_NAME, o.onnx_opset, meta)
+    def __init__(self, model: Any, prep: ForecastPreprocessing, o: ForecastExportOptions, calibration: np.ndarray):
+        self.model, self.prep, self.o, self.calibration = model, prep, o, calibration
+        self._onnx: bytes | None = None
+
+    def onnx_float(self) -> bytes:
+        from .converters import to_onnx
+
+        if self._onnx is None:
+            meta = {"task": "forecast", "producer": f"inkcast {inkcast.__version__}",
+                    "preprocessing": json.dumps(self.prep.to_dict())}
+            self._onnx = to_onnx(self.model, (None, self.prep.window, 1), INPUT_NAME, OUTPUT_NAME,
+                                 self.o.onnx_opset, meta)
+        return self._onnx
+
+    def make(self, name: str) -> bytes:
+        from . import quantize
+        from .converters import to_tflite_float32
+
+        _, backend, _, how, _ = FORMATS[name]
+        shape = (1, self.prep.window, 1)
+        samples = list(self.calibration)
+        if how in CALIBRATED and not samples:
+            raise ExportValidationError(f"{name} needs calibration windows: the run has no calibration.npz")
+        if backend == "onnx":
+            if how == "float32":
+                return self.onnx_float()
+            if how == "onnx_static_int8":
+                return quantize.onnx_static_int8(self.onnx_float(), INPUT_NAME, samples)
+            return quantize.onnx_dynamic_int8(self.onnx_float())
+        if how == "float32":
+            return to_tflite_float32(self.model, shape, INPUT_NAME)
+        fn = getattr(quantize, how)
+        return fn(self.model, shape, INPUT_NAME, samples) if how in CALIBRATED else fn(self.model, shape, INPUT_NAME)
 
 
 def export_forecast(run_dir: str | Path, out_dir: str | Path, options: ForecastExportOptions | None = None,
                     log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Convert, validate on the test windows and write the bundle atomically; returns the manifest."""
+    """Convert, validate on the test windows and write the bundle atomically; returns the manifest.
+
+    float32 files must match Keras within ``max_abs_difference``; quantized files may lose at most
+    ``max_drop`` % of test MAE. A variant its converter or runtime refuses is recorded under
+    ``unavailable`` when all variants were asked for, and is an error when asked for by name.
+    """
     o = options or ForecastExportOptions()
-    unknown = [f for f in o.formats if f not in FORMATS]
+    formats = tuple(o.formats) if o.formats else DEFAULT_FORMATS
+    unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ValueError(f"unknown formats {unknown}; known: {', '.join(FORMATS)}")
     run = Path(run_dir)
     model, train_opts, prep, metrics, test = load_forecast_run(run)
+    calibration = np.zeros((0, prep.window, 1), np.float32)
+    if (run / "calibration.npz").is_file():
+        with np.load(run / "calibration.npz") as z:
+            calibration = z["x"]
     x, y = test["x"], test["y"].astype(np.float64)
     ref = model.predict(x, batch_size=256, verbose=0)
     stored = prep.scaling.apply(test["keras_forecast"])
@@ -129,43 +188,72 @@ def export_forecast(run_dir: str | Path, out_dir: str | Path, options: ForecastE
                                     f"(max difference {np.abs(ref - stored).max():.2e}); the run folder is inconsistent")
     ref_metrics = forecast_metrics(prep.scaling.invert(ref), y)
     log(f"Keras reference on {len(x)} test windows: MAE {ref_metrics['mae']:.1f}")
+    conv = _Converter(model, prep, o, calibration)
     variants: dict[str, Any] = {}
+    unavailable: dict[str, str] = {}
     files: dict[str, Path] = {}
     failures = []
     with tempfile.TemporaryDirectory(prefix="inkcast-export-") as tmp:
-        for name in o.formats:
-            file, backend = FORMATS[name]
+        for name in formats:
+            file, backend, dtype, _, note = FORMATS[name]
             t0 = time.monotonic()
-            data = _convert(name, model, prep, o)
             path = Path(tmp) / file
-            path.write_bytes(data)
-            io = _io_details(path, backend)
-            quant = {"input": io["input"]["quantization"], "output": io["output"]["quantization"]}
-            out = open_model(path, backend, quantization=quant).run(x)
+            try:
+                data = conv.make(name)
+                path.write_bytes(data)
+                io = _io_details(path, backend)
+                quant = {"input": io["input"]["quantization"], "output": io["output"]["quantization"]}
+                out = open_model(path, backend, quantization=quant).run(x)
+            except ExportValidationError:
+                raise
+            except Exception as e:  # a converter or runtime refusal: report it in its own words
+                msg = f"{type(e).__name__}: {' '.join(str(e).split())[:400]}"
+                if o.formats:
+                    raise ExportValidationError(f"{name} could not be produced or run: {msg}") from None
+                unavailable[name] = msg
+                log(f"  {name:20s} unavailable: {msg}")
+                continue
             diff = float(np.abs(out - ref).max())
             m = forecast_metrics(prep.scaling.invert(out), y)
-            acc = {"test_mae": m["mae"], "test_mape": m["mape"], "per_horizon_mae": [d["mae"] for d in m["per_horizon"]],
-                   "max_abs_difference_scaled": diff, "mae_difference_vs_keras": m["mae"] - ref_metrics["mae"]}
-            ok = diff <= o.max_abs_difference
-            log(f"  {name:16s} {len(data) / 1e3:8.1f} kB  test MAE {m['mae']:.1f}  max |d| {diff:.2e} (scaled)  "
-                f"({time.monotonic() - t0:.1f} s)" + ("" if ok else "  FAILED"))
-            if not ok:
-                failures.append(f"{name}: max difference from Keras {diff:.2e} (scaled units; need <= {o.max_abs_difference})")
-            variants[name] = {"file": file, "backend": backend, "dtype": "float32", "size_bytes": len(data),
-                              "sha256": sha256_of(path), "input": io["input"], "output": io["output"],
-                              "quantization": quant, "accuracy": acc, "passed": ok}
+            drop = 100.0 * (m["mae"] - ref_metrics["mae"]) / ref_metrics["mae"]
+            acc = {"test_mae": m["mae"], "test_mape": m["mape"], "mae_drop_percent": drop,
+                   "max_abs_difference_scaled": diff}
+            if dtype == "float32":
+                problem = None if diff <= o.max_abs_difference else (
+                    f"max difference from Keras {diff:.2e} (scaled units; limit {o.max_abs_difference})")
+            else:
+                problem = None if drop <= o.max_drop else (
+                    f"test MAE {drop:+.2f} % against Keras float32 (limit max_drop {o.max_drop} %)")
+            ok = problem is None
+            accepted = ok or (o.allow_drop and dtype != "float32")
+            log(f"  {name:20s} {len(data) / 1e3:8.1f} kB  test MAE {m['mae']:.1f} ({drop:+.2f} %)  max |d| {diff:.2e}  "
+                f"({time.monotonic() - t0:.1f} s)" + ("" if ok else ("  OVER THE LIMIT (written)" if accepted else "  FAILED")))
+            if not accepted:
+                failures.append(f"{name}: {problem}")
+            variants[name] = {"file": file, "backend": backend, "dtype": dtype, "description": note,
+                              "size_bytes": len(data), "sha256": sha256_of(path), "input": io["input"],
+                              "output": io["output"], "quantization": quant, "accuracy": acc,
+                              "per_horizon_test_mae": [d["mae"] for d in m["per_horizon"]], "passed": ok,
+                              **({} if ok else {"allowed_drop": True, "problem": problem})}
             files[file] = path
         if failures:
             raise ExportValidationError("export refused, no bundle written: " + "; ".join(failures))
+        if not variants:
+            raise ExportValidationError("export refused, no bundle written: no variant could be produced")
         manifest = {
             "format_version": FORMAT_VERSION,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "inkcast_version": inkcast.__version__,
             **forecast_manifest_fields(prep, metrics, run, train_opts),
-            "validation": asdict(o) | {"formats": list(o.formats), "windows": int(len(x))},
+            "validation": asdict(o) | {"formats": list(formats), "windows": int(len(x)),
+                                       "calibration_windows": int(len(calibration))},
             "variants": variants,
+            "unavailable": unavailable,
         }
-        write_bundle(out_dir, files, manifest)
+        from .accuracy_report import accuracy_report
+
+        report_json, report_md = accuracy_report(manifest)
+        write_bundle(out_dir, files, manifest, extra_text={"accuracy.json": report_json, "accuracy.md": report_md})
     log(f"bundle written to {out_dir}")
     return manifest
 
@@ -175,6 +263,10 @@ def export_forecast_cli(a: Any) -> int:
     o = ForecastExportOptions()
     if getattr(a, "formats", None):
         o.formats = tuple(f.strip() for f in a.formats.split(",") if f.strip())
+    if getattr(a, "max_drop", None) is not None:
+        o.max_drop = float(a.max_drop)
+    if getattr(a, "allow_drop", False):
+        o.allow_drop = True
     export_forecast(a.run_dir, a.out, o)
     return 0
 
@@ -227,9 +319,10 @@ def evaluate_forecast_cli(a: Any) -> int:
         print(json.dumps(res, indent=2))
         return 0
     names = list(res)
-    print(f"{'day':>5s}" + "".join(f"{n:>18s}" for n in names) + "   (MAE)")
+    w = max(len(n) for n in names) + 2
+    print(f"{'day':>5s}" + "".join(f"{n:>{w}s}" for n in names) + "   (MAE)")
     for h in range(len(res[names[0]]["per_horizon"])):
-        print(f"{h + 1:5d}" + "".join(f"{res[n]['per_horizon'][h]['mae']:18,.0f}" for n in names))
-    print(f"{'all':>5s}" + "".join(f"{res[n]['mae']:18,.0f}" for n in names))
-    print(f"{'MAPE':>5s}" + "".join(f"{res[n]['mape']:17.2f}%" for n in names))
+        print(f"{h + 1:5d}" + "".join(f"{res[n]['per_horizon'][h]['mae']:{w},.0f}" for n in names))
+    print(f"{'all':>5s}" + "".join(f"{res[n]['mae']:{w},.0f}" for n in names))
+    print(f"{'MAPE':>5s}" + "".join(f"{res[n]['mape']:{w - 1}.2f}%" for n in names))
     return 0

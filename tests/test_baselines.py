@@ -71,3 +71,15 @@ def test_sarima_updates_state_without_refitting():
     np.testing.assert_allclose(f[1], WEEK[(341 + np.arange(7)) % 7] + 100.0, atol=5.0)
     with pytest.raises(BadInputError, match="sorted and not before the end of the training period"):
         sarima_forecasts(y, (0, 279), np.array([200]), 7)
+
+
+def test_weekday_median_ignores_one_holiday_per_weekday():
+    from inkcast.training.baselines import weekday_median
+
+    y = weekly(10)
+    y[50] = 0.0  # a "holiday" inside the last 8 weeks before origin 62
+    f = weekday_median(y, np.array([62]), 7, weeks=8)
+    np.testing.assert_array_equal(f[0], y[63:70])  # the median is not moved by one outlier
+    assert seasonal_naive(y, np.array([56]), 7)[0][0] == 0.0  # seasonal naive repeats it a week later
+    with pytest.raises(BadInputError, match="56 days of history"):
+        weekday_median(y, np.array([20]), 7, weeks=8)

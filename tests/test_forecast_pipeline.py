@@ -19,6 +19,7 @@ import pytest
 from inkcast.runtime.errors import BadInputError, BundleError
 
 CSV = Path("ridership") / "CTA_-_Ridership_-_Daily_Boarding_Totals.csv"
+FORMATS = ("tflite-float32", "onnx-float32", "tflite-dynamic-int8", "onnx-dynamic-int8")
 SMALL = dict(head="auto", max_epochs=3, patience=3, lstm_units=8, conv_filters=8, seed=7)
 
 
@@ -42,17 +43,21 @@ def run(cta_csv, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def bundle(run, tmp_path_factory) -> Path:
-    from inkcast.export.forecast_export import export_forecast
+    from inkcast.export.forecast_export import ForecastExportOptions, export_forecast
 
     out = tmp_path_factory.mktemp("forecast") / "bundle"
-    export_forecast(run[0], out, log=lambda m: None)
+    o = ForecastExportOptions(formats=FORMATS)
+    export_forecast(run[0], out, o, log=lambda m: None)
     return out
 
 
 def test_run_folder_contract(run, cta_csv):
     out, m = run
-    assert sorted(p.name for p in out.iterdir()) == ["forecast.png", "metrics.json", "model.weights.h5",
-                                                     "options.json", "preprocessing.json", "test_windows.npz"]
+    assert sorted(p.name for p in out.iterdir()) == ["calibration.npz", "forecast.png", "metrics.json",
+                                                     "model.weights.h5", "options.json", "preprocessing.json",
+                                                     "test_windows.npz"]
+    with np.load(out / "calibration.npz") as z:  # training windows only: all before the validation period
+        assert 150 <= len(z["x"]) <= 260 and z["x"].shape[1:] == (56, 1)
     assert json.loads((out / "metrics.json").read_text()) == json.loads(json.dumps(m))
     # both heads were trained and the kept one has the lower validation MAE
     assert set(m["heads"]) == {"vector", "seq2seq"}
@@ -100,7 +105,7 @@ def test_scaling_is_fitted_on_train_and_recorded(run, cta_csv):
     s = read_series(cta_csv)
     train = s.values[s.index_of("2016-01-01") : s.index_of("2018-12-31") + 1]
     prep = json.loads((run[0] / "preprocessing.json").read_text())
-    assert prep["scaling"] == {"method": "standard", "mean": pytest.approx(train.mean()), "std": pytest.approx(train.std())}
+    assert prep["scaling"] == {"method": "mean", "mean": pytest.approx(train.mean())}
     assert prep["window"] == 56 and prep["horizon"] == 7
     assert prep["series"]["value_column"] == "rail_boardings" and prep["series"]["date_format"] == "%m/%d/%Y"
 
@@ -123,13 +128,18 @@ def test_training_is_reproducible():
 
 def test_bundle_manifest_and_agreement_with_keras(run, bundle):
     m = json.loads((bundle / "manifest.json").read_text())
-    assert m["task"] == "forecast" and set(m["variants"]) == {"tflite-float32", "onnx-float32"}
+    assert m["task"] == "forecast" and set(m["variants"]) == set(FORMATS) and m["unavailable"] == {}
     assert m["preprocessing"] == json.loads((run[0] / "preprocessing.json").read_text())
     assert m["input"]["name"] == "series" and m["output"]["name"] == "forecast"
     assert m["reference"]["model_mae"] == pytest.approx(run[1]["test"]["model"]["mae"])
-    for name, v in m["variants"].items():
-        assert v["accuracy"]["max_abs_difference_scaled"] <= 1e-4, name
-        assert v["accuracy"]["test_mae"] == pytest.approx(m["reference"]["model_mae"], rel=1e-5)
+    for name in ("tflite-float32", "onnx-float32"):
+        a = m["variants"][name]["accuracy"]
+        assert a["max_abs_difference_scaled"] <= 1e-4, name
+        assert a["test_mae"] == pytest.approx(m["reference"]["model_mae"], rel=1e-5)
+    for name in ("tflite-dynamic-int8", "onnx-dynamic-int8"):  # int8 weights: within the 0.5 % gate
+        v = m["variants"][name]
+        assert v["passed"] and v["accuracy"]["mae_drop_percent"] <= 0.5, name
+    assert (bundle / "accuracy.md").read_text().startswith("# Accuracy of each variant (forecast bundle)")
     from ai_edge_litert.interpreter import Interpreter
 
     ops = {d["op_name"] for d in Interpreter(model_path=str(bundle / "model.tflite"))._get_ops_details()}
@@ -152,6 +162,20 @@ def test_forecaster_matches_the_runs_keras_forecasts(run, bundle, cta_csv):
             np.testing.assert_allclose(got, keras_fc[i], rtol=1e-4)
         batch = f.predict_batch([s.values[: s.index_of(str(d)) + 1] for d in origin_dates[:5]])
         np.testing.assert_allclose(batch, keras_fc[:5], rtol=1e-4)
+
+
+def test_export_gate_refuses_and_writes_nothing(run, tmp_path):
+    from inkcast.export.forecast_export import ForecastExportOptions, export_forecast
+    from inkcast.export.validate import ExportValidationError
+
+    strict = ForecastExportOptions(formats=("onnx-float32",), max_abs_difference=-1.0)
+    with pytest.raises(ExportValidationError, match="export refused, no bundle written: onnx-float32: max difference"):
+        export_forecast(run[0], tmp_path / "b", strict, log=lambda m: None)
+    assert list(tmp_path.iterdir()) == []  # no bundle and no half-written leftovers
+    with pytest.raises(ValueError, match="unknown formats"):
+        export_forecast(run[0], tmp_path / "b", ForecastExportOptions(formats=("tflite-int3",)), log=lambda m: None)
+    with pytest.raises(BadInputError, match="not found; is .* a run folder made by `inkcast train forecast`"):
+        export_forecast(tmp_path, tmp_path / "b", log=lambda m: None)
 
 
 def test_forecaster_refuses_bad_input(bundle):

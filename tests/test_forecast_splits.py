@@ -41,10 +41,11 @@ def test_default_periods_on_the_real_series(cta):
     assert len(sp.origins["val"]) == 145 and len(sp.origins["train"]) == 1096 - 56 - 7 + 1
     # the scaling is fitted on the training days only
     t0, t1 = sp.bounds["train"]
-    assert sp.scaling.method == "standard"
+    assert sp.scaling.method == "mean" and sp.scaling.std is None
     assert sp.scaling.mean == pytest.approx(cta.values[t0 : t1 + 1].mean())
-    assert sp.scaling.std == pytest.approx(cta.values[t0 : t1 + 1].std())
     assert sp.scaling.mean != pytest.approx(cta.values[t0 : sp.bounds["test"][1] + 1].mean())
+    std = make_splits(cta, ForecastOptions(scaling="standard", window_norm=False)).scaling
+    assert std.mean == sp.scaling.mean and std.std == pytest.approx(cta.values[t0 : t1 + 1].std())
 
 
 def test_targets_stay_inside_their_period_and_training_inputs_too():

@@ -3,6 +3,8 @@
 * Seasonal naive: day ``t + h`` is forecast as the value on the same weekday one week earlier,
   ``y[t + h - 7]`` (for h <= 7 these are the last seven observed days). It is exact on a purely
   weekly-periodic series and is the bar the model must clear (MAE <= 0.85 x seasonal naive).
+* Weekday median (reported for reference): the median of the same weekday over the last 8 weeks,
+  which is the model's seasonal skip base alone.
 * SARIMA (statsmodels ``SARIMAX``, default order (1,0,0) x (0,1,1,7) with weekly seasonality).
   Its parameters are estimated **once**, on the training period only. As the origins advance,
   each new day is fed to the fitted model with ``results.extend`` (Kalman filter update of the
@@ -37,6 +39,23 @@ def seasonal_naive(values: np.ndarray, origins: np.ndarray, horizon: int, period
     if origins.size and (idx.min() < 0 or origins.max() >= len(values)):
         raise BadInputError(f"seasonal naive needs {period} days of history before the first origin")
     return values[idx]
+
+
+def weekday_median(values: np.ndarray, origins: np.ndarray, horizon: int, weeks: int = 8,
+                   period: int = WEEK) -> np.ndarray:
+    """(n, horizon) forecasts: the median of the same weekday over the last ``weeks`` weeks.
+
+    Not a yardstick of the brief, but the forecaster's seasonal skip base on its own: reporting it
+    shows how much the network adds on top of it.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    origins = np.asarray(origins, dtype=np.int64)
+    h = np.arange(1, horizon + 1)
+    back = period * -(-h // period)
+    idx = origins[:, None, None] + (h - back)[None, :, None] - period * np.arange(weeks)[None, None, :]
+    if origins.size and idx.min() < 0:
+        raise BadInputError(f"the weekday median needs {weeks * period} days of history before the first origin")
+    return np.median(values[idx], axis=2)
 
 
 def sarima_forecasts(values: np.ndarray, train: tuple[int, int], origins: np.ndarray, horizon: int,

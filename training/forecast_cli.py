@@ -34,6 +34,9 @@ def summary_lines(m: dict[str, Any]) -> list[str]:
         lines.append(f"{h + 1:5d}" + "".join(
             f"{t[k]['per_horizon'][h]['mae']:>16,.0f} ({t[k]['per_horizon'][h]['mape']:4.1f}%)" for _, k in methods))
     lines.append(f"{'all':>5s}" + "".join(f"{t[k]['mae']:>16,.0f} ({t[k]['mape']:4.1f}%)" for _, k in methods))
+    if "weekday_median" in t:
+        lines.append(f"(weekday median of the last weeks alone, the model's skip base: MAE {t['weekday_median']['mae']:,.0f}, "
+                     f"MAPE {t['weekday_median']['mape']:.1f}%)")
     acc = m["acceptance"]
     lines.append(f"model / seasonal naive = {acc['test_mae_ratio_to_seasonal_naive']:.3f} (target <= {acc['target']}: "
                  f"{'passed' if acc['passed'] else 'NOT met'}); model / SARIMA = {acc['test_mae_ratio_to_sarima']:.3f}")

@@ -4,9 +4,11 @@ The run directory keeps ``options.json`` written from this class, so the exporte
 exact model (``ForecastOptions.load`` + ``forecast_model.build_model``) and load its weights, and so
 a run can be repeated from its record alone. Bad values raise ``BadInputError`` naming the field.
 
-Defaults follow the measurements recorded in ``training/forecast_model.py`` (which head won and by
-how much): a Conv1D+LSTM reading 56 days, the "vector" head (Dense(7)) with the seasonal skip
-connection, Huber loss, early stopping on validation MAE.
+Defaults follow the measurements recorded in ``training/forecast_model.py``: a Conv1D+LSTM(64)
+reading 56 days divided by their level, and their distance from each weekday's median,
+predicting a correction to the weekday-median forecast; MAE loss, early stopping on validation
+MAE; ``head="auto"`` trains both heads and keeps the one with the lower validation MAE
+(metrics.json records both).
 """
 
 from __future__ import annotations
@@ -46,19 +48,20 @@ class ForecastOptions:
     # preprocessing
     window: int = WINDOW
     horizon: int = HORIZON
-    scaling: str = "standard"
+    scaling: str = "mean"
     # model
-    head: str = "vector"
+    head: str = "auto"
     seasonal_skip: str = "weekday_median"  # output = seasonal base read from the input + learned correction
     skip_weeks: int = 8  # weeks the weekday median looks back (<= window // 7)
-    residual_input: bool = False  # also feed each value's distance from its weekday median
+    residual_input: bool = True  # also feed each value's distance from its weekday median
+    window_norm: bool = True  # divide each window by its level, multiply the forecast back (needs scaling "mean")
     conv_filters: int = 32
     conv_kernel: int = 7
     conv_strides: int = 1
-    lstm_units: int = 32
+    lstm_units: int = 64
     dropout: float = 0.0
     # training
-    loss: str = "huber"
+    loss: str = "mae"
     learning_rate: float = 1e-3
     batch_size: int = 32
     max_epochs: int = 300
@@ -113,8 +116,12 @@ class ForecastOptions:
         if (self.seasonal_skip == "weekday_median" or self.residual_input) and self.skip_weeks * 7 > self.window:
             raise BadInputError(f"skip_weeks {self.skip_weeks} needs a window of at least {7 * self.skip_weeks} days, "
                                 f"got {self.window}")
-        if not isinstance(self.residual_input, bool):
-            raise BadInputError(f"option residual_input must be true or false, got {self.residual_input!r}")
+        for name in ("residual_input", "window_norm"):
+            if not isinstance(getattr(self, name), bool):
+                raise BadInputError(f"option {name} must be true or false, got {getattr(self, name)!r}")
+        if self.window_norm and self.scaling != "mean":
+            raise BadInputError("option window_norm needs scaling 'mean' (a ratio to the window's level "
+                                "is meaningless around the zero of standard scaling)")
         if len(self.sarima_order) != 3 or len(self.sarima_seasonal_order) != 4:
             raise BadInputError("sarima_order is (p, d, q) and sarima_seasonal_order is (P, D, Q, s)")
         periods = [(p, self._date(f"{p}_start"), self._date(f"{p}_end")) for p in ("train", "val", "test")]

@@ -35,25 +35,36 @@ def plot_forecasts(path: str | Path, series: Series, origins: np.ndarray, horizo
     unit = 1e3 if np.abs(series.values[first : last + 1]).max() >= 1e4 else 1.0
     ylabel = f"{series.value_column}" + (" (thousands)" if unit != 1 else "")
 
-    fig, (ax, bx) = plt.subplots(2, 1, figsize=(14, 8.5), gridspec_kw={"height_ratios": [2.2, 1]})
-    ax.plot(days, series.values[first : last + 1] / unit, color="black", lw=1.4, label="actual")
+    fig, axes = plt.subplots(3, 1, figsize=(14, 11), gridspec_kw={"height_ratios": [1.5, 1.5, 1.1]})
     shown = np.arange(0, len(origins), horizon)
-    for name, pred in forecasts.items():
-        style = {"color": COLORS.get(name, None), "lw": 1.3, "ls": "-" if name == "model" else "--"}
-        for k, i in enumerate(shown):
-            t = origins[i]
-            d = series.dates[t + 1 : t + 1 + horizon].astype("datetime64[D]").astype(object)
-            ax.plot(d, pred[i] / unit, label=f"{name} (7-day forecast, one per week)" if k == 0 else None, **style)
-    for i in shown:
-        ax.axvline(series.dates[origins[i]].astype("datetime64[D]").astype(object), color="0.85", lw=0.6, zorder=0)
+    half = shown[len(shown) // 2]  # the second panel starts at this origin
+    panels = [(axes[0], first, origins[half]), (axes[1], origins[half] + 1, last)]
+    for ax, lo, hi in panels:
+        d = series.dates[lo : hi + 1].astype("datetime64[D]").astype(object)
+        ax.plot(d, series.values[lo : hi + 1] / unit, color="black", lw=1.4, marker=".", ms=3, label="actual")
+        for name, pred in forecasts.items():
+            style = {"color": COLORS.get(name, None), "lw": 1.3, "ls": "-" if name == "model" else "--"}
+            labelled = False
+            for i in shown:
+                t = origins[i]
+                if not (lo <= t + 1 <= hi):
+                    continue
+                days_i = series.dates[t + 1 : t + 1 + horizon].astype("datetime64[D]").astype(object)
+                ax.plot(days_i, pred[i] / unit, label=None if labelled else f"{name}: 7-day forecast", **style)
+                labelled = True
+        for i in shown:
+            if lo <= origins[i] + 1 <= hi:
+                ax.axvline(series.dates[origins[i]].astype("datetime64[D]").astype(object), color="0.85", lw=0.6, zorder=0)
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
     m = metrics
     names = [("model", "model"), ("seasonal naive", "seasonal_naive"), ("SARIMA", "sarima")]
     summary = ", ".join(f"{label} {m[key]['mae'] / unit:,.1f}" for label, key in names if key in m)
-    ax.set_title(f"Test period {days[0]}..{days[-1]}: 7-day forecasts (grey lines: forecast origins)\n"
-                 f"MAE over all {len(origins)} origins ({'thousands' if unit != 1 else 'units'}): {summary}")
-    ax.set_ylabel(ylabel)
-    ax.legend(loc="lower left", fontsize=9)
-    ax.grid(alpha=0.3)
+    axes[0].set_title(f"Test period {days[0]}..{days[-1]}: forecasts made once a week (grey lines: forecast origins), "
+                      f"each for the next {horizon} days\nMAE over all {len(origins)} daily origins "
+                      f"({'thousands' if unit != 1 else 'units'}): {summary}")
+    axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=3, fontsize=9, frameon=False)
+    bx = axes[2]
 
     width = 0.27
     h = np.arange(1, horizon + 1)
@@ -65,7 +76,8 @@ def plot_forecasts(path: str | Path, series: Series, origins: np.ndarray, horizo
     bx.set_xticks(h)
     bx.set_xlabel("horizon day (days after the forecast origin)")
     bx.set_ylabel("MAE" + (" (thousands)" if unit != 1 else ""))
-    bx.legend(fontsize=9, ncol=3, loc="lower right")
+    bx.set_title("MAE by horizon day, over all test origins")
+    bx.legend(fontsize=9, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
     bx.grid(axis="y", alpha=0.3)
     fig.tight_layout()
 

@@ -7,9 +7,11 @@ RUN_DIR gets (each file written to a temporary name, then renamed into place):
   exporter rebuilds the network with ``build_model`` and loads the weights;
 * ``preprocessing.json``: the runtime contract (window, horizon, scaling fitted on train, series);
 * ``metrics.json``: MAE/MAPE per horizon day and overall on the validation and test origins for
-  the model, seasonal naive and SARIMA; both heads' figures when ``head="auto"``; timings;
+  the model, seasonal naive and SARIMA (and the weekday median alone, the model's skip base);
+  both heads' figures when ``head="auto"``; timings; the exact options;
 * ``test_windows.npz``: the test inputs (scaled), targets and Keras forecasts, which export
   validation compares every converted file against;
+* ``calibration.npz``: ~200 training windows (scaled) to calibrate integer export variants;
 * ``forecast.png``: the test period with the model's and seasonal naive's 7-day forecasts.
 """
 
@@ -25,7 +27,7 @@ import numpy as np
 
 from inkcast.runtime.forecast_preprocess import ForecastPreprocessing, windows
 
-from .baselines import forecast_metrics, sarima_forecasts, seasonal_naive
+from .baselines import forecast_metrics, sarima_forecasts, seasonal_naive, weekday_median
 from .forecast_model import build_model
 from .forecast_options import ForecastOptions
 from .forecast_splits import Splits, make_splits
@@ -142,7 +144,10 @@ def train_forecast(options: ForecastOptions | None, data_path: str | Path, out_d
 
     results = {p: {"model": forecast_metrics(preds[p], actual[p]),
                    "seasonal_naive": forecast_metrics(naive[p], actual[p]),
-                   "sarima": forecast_metrics(sarima[p], actual[p])} for p in ("val", "test")}
+                   "sarima": forecast_metrics(sarima[p], actual[p]),
+                   "weekday_median": forecast_metrics(
+                       weekday_median(series.values, splits.origins[p], o.horizon, o.skip_weeks), actual[p])}
+               for p in ("val", "test")}
     test = results["test"]
     ratio = test["model"]["mae"] / test["seasonal_naive"]["mae"]
     final_options = o.replace(head=best)
@@ -182,6 +187,8 @@ def train_forecast(options: ForecastOptions | None, data_path: str | Path, out_d
     _write_npz(out / "test_windows.npz", x=data["test"][0], y=actual["test"].astype(np.float32),
                keras_forecast=preds["test"].astype(np.float32),
                origin_dates=series.dates[splits.origins["test"]].astype(str))
+    # training windows only (never test), evenly spread, to calibrate integer export variants
+    _write_npz(out / "calibration.npz", x=data["train"][0][:: max(1, len(data["train"][0]) // 200)])
     from .forecast_plot import plot_forecasts
 
     plot_forecasts(out / "forecast.png", series, splits.origins["test"], o.horizon,
