@@ -22,15 +22,51 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+import time
+
 import numpy as np
 
 from inkcast.benchmarks.how_early import DEFAULT_DATA, load_split
 from inkcast.benchmarks.rawlike import rawify
 from inkcast.runtime import SketchRecognizer
+from inkcast.runtime.simplify import parse_strokes, prepare_drawing
 
 
 def _top1(recognizer: SketchRecognizer, drawings: Sequence, raw: bool | None) -> list[str]:
     return [p[0][0] for p in recognizer.predict_batch(drawings, top_k=1, raw=raw)]
+
+
+def _p50_ms(fn, items: Sequence, rounds: int = 3) -> float:
+    """Median ms of ``fn(x)`` over ``rounds`` passes of the items (a loaded machine is noisy)."""
+    times = []
+    for _ in range(rounds):
+        for x in items:
+            t0 = time.perf_counter()
+            fn(x)
+            times.append(time.perf_counter() - t0)
+    return round(float(np.median(times)) * 1e3, 3)
+
+
+def raw_costs(recognizer: SketchRecognizer, originals: Sequence, raws: Sequence) -> dict[str, Any]:
+    """p50 ms per drawing: the pipeline alone, ``predict`` on raw vs simplified input, and a stream
+    update (10 more raw points) while drawing."""
+    updates = []
+    for r in raws[:100]:
+        stream = recognizer.stream()
+        for stroke in parse_strokes(r):
+            for at in range(0, len(stroke), 10):  # ~80 ms of touch events per update
+                t0 = time.perf_counter()
+                stream.add_points(stroke[at : at + 10])
+                updates.append(time.perf_counter() - t0)
+            stream.end_stroke()
+    return {
+        "stream_update_p50_ms": round(float(np.median(updates)) * 1e3, 3),
+        "stream_update_p90_ms": round(float(np.percentile(updates, 90)) * 1e3, 3),
+        "raw_points_median": int(np.median([sum(len(s) for s in parse_strokes(r)) for r in raws])),
+        "simplify_p50_ms": _p50_ms(lambda r: prepare_drawing(r, raw=None), raws),
+        "predict_raw_p50_ms": _p50_ms(recognizer.predict, raws),
+        "predict_simplified_p50_ms": _p50_ms(recognizer.predict, originals),
+    }
 
 
 def raw_agreement(recognizer: SketchRecognizer, records: Sequence[dict], seeds: Sequence[int] = (0, 1, 2, 3, 4),
@@ -43,12 +79,14 @@ def raw_agreement(recognizer: SketchRecognizer, records: Sequence[dict], seeds: 
     def agree(got: list[str]) -> float:
         return round(float(np.mean([a == b for a, b in zip(got, want)])), 4)
 
-    per_seed, unsimplified, differing = [], [], {}
+    per_seed, unsimplified, differing, costs = [], [], {}, {}
     for seed in seeds:
         rng = np.random.default_rng(seed)
         raws = [rawify(d, rng, spacing=spacing, jitter=jitter, layout="points" if i % 2 else "strokes")
                 for i, d in enumerate(originals)]
         got = _top1(recognizer, raws, raw=None)
+        if not costs:
+            costs = raw_costs(recognizer, originals, raws)
         per_seed.append(agree(got))
         unsimplified.append(agree(_top1(recognizer, raws, raw=False)))
         for i, (a, b) in enumerate(zip(got, want)):
@@ -66,6 +104,7 @@ def raw_agreement(recognizer: SketchRecognizer, records: Sequence[dict], seeds: 
         "resimplified_agreement": agree(_top1(recognizer, originals, raw=True)),
         "unsimplified_agreement_mean": round(float(np.mean(unsimplified)), 4),
         "differing_drawings": {str(i): n for i, n in sorted(differing.items())},
+        "costs": costs,
     }
 
 
@@ -89,7 +128,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"top-1 agreement raw->recovered vs original: mean {report['agreement_mean']:.4f} "
           f"(min {report['agreement_min']:.4f}) over {report['drawings']} drawings x {a.seeds} seeds, "
           f"+-{a.jitter} px; re-simplified only {report['resimplified_agreement']:.4f}; "
-          f"raw without the pipeline {report['unsimplified_agreement_mean']:.4f}", file=sys.stderr)
+          f"raw without the pipeline {report['unsimplified_agreement_mean']:.4f}; p50 ms: simplify "
+          f"{report['costs']['simplify_p50_ms']} ({report['costs']['raw_points_median']} raw points), predict raw "
+          f"{report['costs']['predict_raw_p50_ms']} vs simplified {report['costs']['predict_simplified_p50_ms']}; "
+          f"stream update (+10 points) {report['costs']['stream_update_p50_ms']}",
+          file=sys.stderr)
     return 0
 
 
