@@ -1,11 +1,13 @@
 """The TensorFlow-free runtime: NumPy plus ai-edge-litert and/or onnxruntime (each optional)."""
 
 from .errors import BackendUnavailableError, BadInputError, BundleError, InkcastError
+from .forecaster import Forecaster
 from .recognizer import SketchRecognizer
 from .sketch_preprocess import MAX_POINTS, drawing_to_features
 
 __all__ = [
     "SketchRecognizer",
+    "Forecaster",
     "InkcastError",
     "BadInputError",
     "BundleError",
