@@ -252,3 +252,22 @@ def test_evaluate_reproduces_the_training_figures(run, bundle, cta_csv):
     for name in ("tflite-float32", "onnx-float32"):
         assert res[name]["mae"] == pytest.approx(run[1]["test"]["model"]["mae"], rel=1e-5)
         assert res[name]["forecasts"] == 208
+
+
+def test_cli_commands(bundle, cta_csv, tmp_path, capsys):
+    from inkcast.main import main
+
+    assert main(["forecast", str(bundle), "--data", str(cta_csv), "--backend", "onnx"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("# rail_boardings: the 7 days after 2021-11-30") and len(out) == 8
+    assert main(["evaluate", str(bundle), "--data", str(cta_csv), "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["seasonal_naive"]["mae"] == pytest.approx(61776.8, abs=0.1)
+    gap = tmp_path / "gap.csv"
+    gap.write_text("d,v\n2020-01-01,1\n2020-01-03,2\n")
+    # refused before TensorFlow starts, with the file and line, and exit status 2
+    assert main(["train", "forecast", "--data", str(gap), "--date-column", "d", "--value-column", "v",
+                 "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "gap.csv, line 3: gap in the dates: no row for 2020-01-02" in err and "Traceback" not in err
+    assert not (tmp_path / "run").exists()

@@ -44,10 +44,19 @@ def summary_lines(m: dict[str, Any]) -> list[str]:
 
 
 def train_forecast_cli(a: argparse.Namespace) -> int:
-    """Train, write the run folder ``a.out``, print the test table. Bad input raises BadInputError."""
+    """Train, write the run folder ``a.out``, print the test table. Bad input raises BadInputError.
+
+    The CSV and the split dates are checked before TensorFlow is imported, so a bad file or date
+    is reported in a second rather than after TensorFlow's start-up.
+    """
+    from .forecast_splits import make_splits
+    from .series_csv import read_series
+
+    o = options_from_args(a)
+    make_splits(read_series(a.data, o.date_column, o.value_column, o.date_format, o.fill), o)
     from .train_forecast import train_forecast
 
-    m = train_forecast(options_from_args(a), a.data, a.out, progress=True)
+    m = train_forecast(o, a.data, a.out, progress=True)
     print("\n".join(summary_lines(m)))
     print(f"run folder: {a.out} (metrics.json, forecast.png, model.weights.h5, options.json, preprocessing.json)")
     return 0

@@ -46,7 +46,8 @@ def make_splits(series: Series, options: ForecastOptions) -> Splits:
         if i0 < 0 or i1 >= len(series):
             raise BadInputError(
                 f"{series.path}: the series covers {series.start}..{series.end}, but the {p} period "
-                f"{start}..{end} does not lie inside it; choose the split dates ({p}_start/{p}_end)"
+                f"{start}..{end} does not lie inside it; choose the split dates ({p}_start/{p}_end, "
+                f"on the command line --{'valid' if p == 'val' else p}-start/-end)"
             )
         bounds[p] = (i0, i1)
     origins = {
