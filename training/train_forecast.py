@@ -32,7 +32,7 @@ from .forecast_model import build_model
 from .forecast_options import ForecastOptions
 from .forecast_splits import Splits, make_splits
 from .io_utils import write_json_atomic
-from .series_csv import Series, read_series
+from .series_csv import read_series
 from .tf_env import keras, tf
 
 ACCEPTANCE_RATIO = 0.85  # the model's test MAE must be <= this x seasonal naive's
@@ -217,8 +217,3 @@ def load_forecast_run(run_dir: str | Path):
     model.load_weights(str(run / "model.weights.h5"))
     prep = ForecastPreprocessing.from_dict(read_json(run / "preprocessing.json"))
     return model, o, prep
-
-
-def series_from(path: str | Path, o: ForecastOptions) -> Series:
-    """The series a run's options describe, read from another CSV (same columns and policies)."""
-    return read_series(path, o.date_column, o.value_column, o.date_format, o.fill)
