@@ -49,9 +49,9 @@ def pad_left(rows: list[np.ndarray]) -> np.ndarray:
 class Plan:
     """How much to measure."""
 
-    rounds: int = 24
-    per_round: int = 160  # batch-1 calls per configuration per round (invoke, and predict)
-    batches_per_round: int = 3
+    rounds: int = 16
+    per_round: int = 128  # batch-1 calls per configuration per round (invoke, and predict)
+    batches_per_round: int = 2
     batch_size: int = 32
     chunk: int = 8  # batch-1 calls per configuration before switching to the next one
     initial_warmup: int = 30  # untimed calls per configuration before round 1

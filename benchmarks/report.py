@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -308,8 +309,11 @@ def write_all(report: dict, out_dir: Path, gate: dict | None = None) -> list[Pat
     write_json(report, paths[0])
     paths[1].write_text(markdown(report, gate), encoding="utf-8")
     paths[2].write_text(json.dumps(github_benchmark_entries(report), indent=2) + "\n", encoding="utf-8")
-    from .plots import plot_accuracy_vs_latency, plot_latency
-
+    try:
+        from .plots import plot_accuracy_vs_latency, plot_latency
+    except ImportError as e:  # a runtime-only install may lack matplotlib: the tables are still written
+        print(f"inkcast bench: no plots ({e}); pip install matplotlib", file=sys.stderr)
+        return paths
     paths.append(plot_latency(report, out_dir / "latency.png"))
     paths.append(plot_accuracy_vs_latency(report, out_dir / "accuracy_vs_latency.png"))
     return paths
