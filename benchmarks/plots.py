@@ -24,9 +24,9 @@ KERAS = "#7f7f7f"
 MARKERS = ["o", "s", "^", "D"]
 
 
-def _plain_log_axis(axis) -> None:
-    """Log axis with ticks at 1-2-5 steps written as plain numbers (0.2, 0.5, 1, 2, ...)."""
-    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+def _plain_log_axis(axis, dense: bool = False) -> None:
+    """Log axis with ticks at 1-2-5 steps (dense: 1-1.5-2-3-5-7) written as plain numbers."""
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.5, 2.0, 3.0, 5.0, 7.0) if dense else (1.0, 2.0, 5.0)))
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_formatter(NullFormatter())
 
@@ -59,8 +59,11 @@ def _rows(report: dict) -> list[tuple[str, str, dict, str]]:
 
 def plot_latency(report: dict, path: Path) -> Path:
     rows = _rows(report)
-    h = max(4.5, 0.42 * len(rows) + 1.6)
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(15, h), gridspec_kw={"width_ratios": [1.5, 1]})
+    threads = report["settings"]["threads"]
+    h = max(5.0, 0.36 * len(rows) + 1.8)
+    fig = plt.figure(figsize=(16, h))
+    gs = fig.add_gridspec(len(threads), 2, width_ratios=[1.45, 1])
+    ax = fig.add_subplot(gs[:, 0])
     stats = [_box(s, label) for label, _, s, _ in rows][::-1]
     horizontal = ({"orientation": "horizontal"} if "orientation" in inspect.signature(ax.bxp).parameters
                   else {"vert": False})  # matplotlib >= 3.10 / older
@@ -80,34 +83,38 @@ def plot_latency(report: dict, path: Path) -> Path:
         ax.text(s["whishi"] * 1.08, i, f"p50 {s['med']:.3g}  p99 {s['whishi']:.3g}", va="center", fontsize=8)
     ax.grid(axis="x", which="both", alpha=0.3)
     ax.tick_params(axis="y", labelsize=9)
-    ax.set_title(f"Batch-1 latency on real test {'drawings' if report['bundle']['task'] == 'sketch' else 'items'} "
-                 "(solid: bare model call, hatched: public predict)",
-                 fontsize=10)
+    ax.set_title(f"Batch-1 latency on real test {'drawings' if report['bundle']['task'] == 'sketch' else 'items'}\n"
+                 "(solid: bare model call, hatched: public predict, grey: Keras)", fontsize=10)
 
     edges = report["settings"]["length_edges"]
     centers = [(lo + hi) / 2 for lo, hi in zip(edges[:-1], edges[1:])]
-    for k, (name, v) in enumerate(report["variants"].items()):
-        for j, (t, tv) in enumerate(v["threads"].items()):
+    first = next(iter(report["variants"].values()))
+    counts = [b["n"] for b in next(iter(first["threads"].values()))["by_length"]]
+    ticks = [f"{lo + 1}–{hi}\nn={n}" for (lo, hi), n in zip(zip(edges[:-1], edges[1:]), counts)]
+    for row, (t, n_threads) in enumerate(threads.items()):
+        ax2 = fig.add_subplot(gs[row, 1])
+        for k, (name, v) in enumerate(report["variants"].items()):
+            tv = v["threads"].get(t)
+            if not tv:
+                continue
             pts = [(c, b["p50_ms"]) for c, b in zip(centers, tv["by_length"]) if b["n"]]
             if pts:
                 xs, ys = zip(*pts)
-                ax2.plot(xs, ys, marker=MARKERS[j % len(MARKERS)], color=COLORS[k % len(COLORS)],
-                         linestyle="-" if j == 0 else "--", label=f"{name}, {_threads(report['settings']['threads'][t])}")
-    ax2.set_yscale("log")
-    _plain_log_axis(ax2.yaxis)
-    first = next(iter(report["variants"].values()))
-    counts = [b["n"] for b in next(iter(first["threads"].values()))["by_length"]]
-    ax2.set_xticks(centers, [f"{lo + 1}–{hi}\nn={n}" for (lo, hi), n in zip(zip(edges[:-1], edges[1:]), counts)],
-                   fontsize=8)
-    ax2.set_xlabel("input length (rows after preprocessing); n = samples per configuration")
-    ax2.set_ylabel("invoke p50, ms (log scale)")
-    ax2.grid(which="both", alpha=0.3)
-    ax2.legend(fontsize=8, loc="upper left")
-    ax2.set_title("Bare model call p50 by input length", fontsize=10)
+                ax2.plot(xs, ys, marker="o", ms=4, color=COLORS[k % len(COLORS)], label=name)
+        ax2.set_yscale("log")
+        _plain_log_axis(ax2.yaxis)
+        ax2.set_xticks(centers, ticks, fontsize=8)
+        ax2.set_ylabel("invoke p50, ms (log)")
+        ax2.grid(which="both", alpha=0.3)
+        ax2.set_title(f"Bare model call p50 by input length — {_threads(n_threads)}", fontsize=10)
+        if row == 0:
+            ax2.legend(fontsize=8, loc="upper left", ncol=2 if len(report["variants"]) > 4 else 1)
+        if row == len(threads) - 1:
+            ax2.set_xlabel("input length (rows after preprocessing); n = samples per configuration")
     m = report["machine"]
     fig.suptitle(f"{report['bundle']['path']} — {m['cpu_model']}, {m['cores_usable']} cores, "
                  f"{report['settings']['mode']} mode, {report['created']}", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
@@ -128,7 +135,7 @@ def plot_accuracy_vs_latency(report: dict, path: Path) -> Path:
             ax.errorbar([x], [y], xerr=[[x - lo], [hi - x]], fmt=MARKERS[j % len(MARKERS)], color=col, ms=9,
                         capsize=5, elinewidth=1.2, alpha=0.85,
                         label=f"{name}, {_threads(report['settings']['threads'][t])}")
-            xs_all.append(x)
+            xs_all += [x, lo, hi]
             ys_all.append(y)
     kr = report["reference_rows"]["keras"]
     kq = kr.get("quality")
@@ -142,9 +149,9 @@ def plot_accuracy_vs_latency(report: dict, path: Path) -> Path:
                 xs_all.append(x)
                 ys_all.append(kq[metric] * scale)
     ax.set_xscale("log")
-    _plain_log_axis(ax.xaxis)
+    _plain_log_axis(ax.xaxis, dense=bool(xs_all) and max(xs_all) / min(xs_all) < 30)
     if xs_all:
-        ax.set_xlim(min(xs_all) / 1.6, max(xs_all) * 1.8)
+        ax.set_xlim(min(xs_all) / 1.25, max(xs_all) * 1.25)
         span = max(ys_all) - min(ys_all)
         pad = max(span * 0.3, 1.0 if scale == 100.0 else 0.01 * abs(max(ys_all)))
         ax.set_ylim(min(ys_all) - pad, max(ys_all) + pad)
