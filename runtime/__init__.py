@@ -4,9 +4,11 @@ from .errors import BackendUnavailableError, BadInputError, BundleError, Inkcast
 from .forecaster import Forecaster
 from .recognizer import SketchRecognizer
 from .sketch_preprocess import MAX_POINTS, drawing_to_features
+from .stream import SketchStream
 
 __all__ = [
     "SketchRecognizer",
+    "SketchStream",
     "Forecaster",
     "InkcastError",
     "BadInputError",
