@@ -25,7 +25,8 @@ def add_bench_arguments(p: argparse.ArgumentParser) -> None:
                      "(bare model call and public predict), throughput at batch 32, cold start and peak memory "
                      "in a fresh process, file size and accuracy drop; Keras reference rows; optional CI gate.")
     p.add_argument("bundle", nargs="?", help="bundle folder (not needed with --compare)")
-    p.add_argument("--data", help="Quick, Draw! folder of <category>.ndjson (default: the run's test_split.npz)")
+    p.add_argument("--data", help="test data: a Quick, Draw! folder of <category>.ndjson (sketch) or the series CSV "
+                                  "(forecast); default: the run's saved test split")
     p.add_argument("--out", help="report folder to write (report.json, report.md, benchmark.json, PNGs)")
     p.add_argument("--quick", action="store_true",
                    help="10 rounds of 32 calls, 40 drawings per category for latency (accuracy still on all), "
@@ -105,8 +106,9 @@ def _gate(report: dict, args: argparse.Namespace, context: dict | None, say) -> 
 
 def _print_summary(report: dict) -> None:
     ref = report["settings"]["reference_variant"]
+    metric = report["settings"].get("quality_metric", "top1")
     print(f"{'variant':18s} {'thr':>3s} {'invoke p50':>10s} {'predict p50':>11s} {'pred/ref':>8s} "
-          f"{'b32 ms/dr':>9s} {'cold ms':>8s} {'peak MB':>8s} {'size KB':>8s} {'top-1':>6s} {'drop':>6s}")
+          f"{'b32 ms/it':>9s} {'cold ms':>8s} {'peak MB':>8s} {'size KB':>8s} {metric:>6s} {'drop':>6s}")
     for name, v in report["variants"].items():
         q = v["quality"]
         for t, tv in v["threads"].items():
@@ -114,7 +116,8 @@ def _print_summary(report: dict) -> None:
             print(f"{name:18s} {tv['num_threads']:3d} {tv['invoke']['p50_ms']:8.3f}ms {tv['predict']['p50_ms']:9.3f}ms "
                   f"{(r['value'] if r else 1.0):8.3f} {tv['batch']['ms_per_item']:9.3f} "
                   f"{tv['cold_start']['process_ms']['median']:8.0f} {tv['cold_start']['peak_rss_mb']['median']:8.1f} "
-                  f"{v['size_bytes'] / 1e3:8.1f} {q.get('top1', float('nan')):6.3f} {q.get('drop_points', 0):+6.2f}")
+                  f"{v['size_bytes'] / 1e3:8.1f} {q.get('value', q.get('top1', float('nan'))):6.3g} "
+                  f"{q.get('drop_points', 0):+6.2f}")
     for t, k in report["reference_rows"]["keras"].get("threads", {}).items():
         print(f"{'keras model(x)':18s} {k['num_threads']:3d} {k['keras_call']['p50_ms']:8.3f}ms "
               f"{'(predict ' + format(k['keras_predict']['p50_ms'], '.1f') + ' ms)':>20s}")
