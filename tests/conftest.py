@@ -36,7 +36,7 @@ def quickdraw_dir(data_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def sketch_run(quickdraw_dir, tmp_path_factory) -> Path:
-    """A real training run: 500 drawings per category, up to 8 epochs or 90 s."""
+    """A real training run: 1,200 drawings per category, up to 12 epochs or 150 s."""
     cache = os.environ.get("INKCAST_TEST_CACHE")
     run = Path(cache) / "sketch-run" if cache else tmp_path_factory.mktemp("sketch") / "run"
     if (run / "metrics.json").is_file():
@@ -45,22 +45,26 @@ def sketch_run(quickdraw_dir, tmp_path_factory) -> Path:
     from inkcast.training.sketch_options import SketchTrainOptions
     from inkcast.training.train_sketch import train_sketch_from_folder
 
-    o = SketchTrainOptions(data=QuickDrawOptions(max_per_category=500), epochs=8,
-                           max_train_seconds=90, patience=3, calibration_samples=300)
+    o = SketchTrainOptions(data=QuickDrawOptions(max_per_category=1200), epochs=12,
+                           max_train_seconds=150, patience=3, calibration_samples=300)
     train_sketch_from_folder(quickdraw_dir, run, o)
     return run
 
 
 @pytest.fixture(scope="session")
 def sketch_bundle(sketch_run, tmp_path_factory) -> Path:
-    """The exported bundle of ``sketch_run`` (float32 TFLite and ONNX)."""
+    """The exported bundle of ``sketch_run``, every variant. The small CI model is far from the
+    default one, so quantized variants may exceed the 0.5-point gate here: they are written
+    (``allow_drop``) and the gate itself is tested on its own."""
     cache = os.environ.get("INKCAST_TEST_CACHE")
     bundle = Path(cache) / "sketch-bundle" if cache else tmp_path_factory.mktemp("sketch") / "bundle"
     if (bundle / "manifest.json").is_file():
         return bundle
     from inkcast.export.sketch_export import export_sketch
 
-    export_sketch(sketch_run, bundle)
+    from inkcast.export.sketch_export import SketchExportOptions
+
+    export_sketch(sketch_run, bundle, SketchExportOptions(allow_drop=True, calibration_samples=200))
     return bundle
 
 

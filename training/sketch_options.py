@@ -22,6 +22,7 @@ class SketchTrainOptions:
     augment: bool = True  # random rotation and shear of each training drawing, every epoch
     rotate_degrees: float = 12.0
     shear: float = 0.15
+    drop_points: float = 0.2  # up to this share of interior stroke points dropped (see augment_points)
     max_train_seconds: float = 570.0  # training never runs past this (no epoch is started that would)
     seed: int = 7
     calibration_samples: int = 2000  # training drawings kept for quantization calibration

@@ -25,14 +25,25 @@ from .tf_env import keras, tf
 
 
 def augment_points(points: np.ndarray, rng: np.random.Generator, rotate_degrees: float,
-                   shear: float) -> np.ndarray:
-    """A random rotation and shear of a drawing's absolute points (pen flags unchanged)."""
+                   shear: float, drop_points: float = 0.0) -> np.ndarray:
+    """A random rotation and shear of a drawing's absolute points (pen flags unchanged), and the
+    loss of a random share (up to ``drop_points``) of interior stroke points.
+
+    Dropping points mimics what Ramer-Douglas-Peucker does to a slightly different input: the
+    same shape with a borderline point kept or merged. Raw touch input simplified on the device
+    differs from Google's files in exactly that way."""
     theta = math.radians(rng.uniform(-rotate_degrees, rotate_degrees))
     c, s = math.cos(theta), math.sin(theta)
     sh = rng.uniform(-shear, shear, 2)
     m = np.array([[c, -s], [s, c]]) @ np.array([[1.0, sh[0]], [sh[1], 1.0]])
     out = points.copy()
     out[:, :2] = points[:, :2] @ m.T
+    if drop_points > 0 and len(out) > 4:
+        ends = out[:, 2] == 1
+        starts = np.r_[True, ends[:-1]]
+        interior = ~(ends | starts)
+        drop = interior & (rng.random(len(out)) < rng.uniform(0, drop_points))
+        out = out[~drop]
     return out
 
 
@@ -72,7 +83,8 @@ class BucketedBatches(keras.utils.Sequence):
             rows = []
             for j in idx:
                 try:
-                    pts = augment_points(self.split.points[j], self.rng, self.o.rotate_degrees, self.o.shear)
+                    pts = augment_points(self.split.points[j], self.rng, self.o.rotate_degrees, self.o.shear,
+                                         self.o.drop_points)
                     rows.append(points_to_features(pts, MAX_POINTS))
                 except ValueError:
                     rows.append(self.split.features[j])
