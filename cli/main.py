@@ -97,7 +97,7 @@ def cmd_predict(a: argparse.Namespace) -> int:
         if a.limit and n >= a.limit:
             break
         try:
-            top = rec.predict(drawing, top_k=a.top_k)
+            top = rec.predict(drawing, top_k=a.top_k, raw={"auto": None, "yes": True, "no": False}[a.raw])
         except BadInputError as e:
             raise BadInputError(f"{a.file}:{lineno}: {e}") from None
         shown = "  ".join(f"{label} {p:.3f}" for label, p in top)
@@ -261,6 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--format", help="variant name from the manifest (overrides --backend)")
     pr.add_argument("--top-k", type=int, default=3)
     pr.add_argument("--limit", type=int, help="stop after N drawings")
+    pr.add_argument("--raw", choices=["auto", "yes", "no"], default="auto",
+                    help="raw touch strokes (screen pixels) are simplified as Google did first; "
+                         "auto detects them (default)")
     pr.set_defaults(func=cmd_predict)
 
     ev = sub.add_parser("evaluate", help="accuracy of a bundle on the test split")
