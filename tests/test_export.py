@@ -79,7 +79,8 @@ def test_export_replaces_a_bundle_whole(sketch_run, sketch_bundle, tmp_path):
     shutil.copytree(sketch_bundle, target)
     (target / "stale.bin").write_bytes(b"old")
     m = export_sketch(sketch_run, target, SketchExportOptions(formats=("onnx-float32",)))
-    assert sorted(p.name for p in target.iterdir()) == ["labels.txt", "manifest.json", "model.onnx"]
+    assert sorted(p.name for p in target.iterdir()) == ["accuracy.json", "accuracy.md", "labels.txt",
+                                                        "manifest.json", "model.onnx"]
     assert set(m["variants"]) == {"onnx-float32"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle"]
 

@@ -37,7 +37,8 @@ def test_every_variant_predicts_real_drawings_through_the_runtime(sketch_bundle,
         probs = rec.probabilities_of_features([rec.features(d) for d in drawings])
         assert probs.dtype == np.float32 and np.allclose(probs.sum(1), 1, atol=0.02), name
         top1 = np.array(rec.labels)[probs.argmax(1)]
-        assert (top1 == ref_top1).mean() >= 0.9, name
+        # QAT fine-tunes the weights, so it may move further from float32 on the small CI model.
+        assert (top1 == ref_top1).mean() >= (0.8 if "qat" in name else 0.95), name
         assert (top1 == truth).mean() > 0.6, name
         assert rec.predict(drawings[0])[0][0] == top1[0]
 
