@@ -181,6 +181,8 @@ def test_gate_measures_again_before_it_fails(sketch_bundle, quickdraw_dir, quick
                 for key in f:
                     if key in LATENCY_FIGURES:
                         f[key]["value"] *= 10
+                    elif key == "drop_points":  # 1 drawing is 2 points of these 50: leave room
+                        f[key]["value"] = 100.0
         figs["onnx-float32"]["1"]["predict_cpu_p50_ratio"]["value"] /= 30
 
     p = _edited_baseline(quick_bench, tmp_path, faster)
