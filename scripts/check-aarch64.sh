@@ -17,12 +17,13 @@
 #      on both and compares: same top-1 on every drawing, every probability within --atol (1e-4
 #      for float32; integer outputs allow one quantization step). Exits non-zero on any difference.
 #
-# Usage: sudo scripts/check-aarch64.sh [--bundle DIR] [--per-category N] [--atol X] [--mode auto|chroot|proot]
+# Usage: sudo scripts/check-aarch64.sh [--bundle DIR] [--variants all|float32|NAME,...] [--per-category N]
+#                                      [--atol X] [--mode auto|chroot|proot]
 #                                      [--skip-tests] [--strict-tests] [--tests "tests/test_runtime.py ..."]
 #                                      [--rebuild-root]
 # The emulated suite is the slow part (about 25 minutes on 2 busy cores); --tests picks files,
 # --skip-tests leaves it out (the recognition comparison alone takes about 5 minutes).
-# Environment: INKCAST_AARCH64_ROOT (work dir), INKCAST_DATA (folder holding quickdraw/),
+# Environment: INKCAST_AARCH64_ROOT (work dir), INKCAST_BUNDLE, INKCAST_DATA (folder holding quickdraw/),
 #   INKCAST_DEV_PYTHON (a Python with the repo installed with the train extra, used to build the
 #   test suite's cached bundle; default: the python3 on PATH), DEBIAN_MIRROR, PYTHON (host python3).
 #
@@ -45,7 +46,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=${INKCAST_AARCH64_ROOT:-/var/tmp/inkcast-aarch64}
 ROOT=$WORK/root
 SUITE=bookworm                     # Raspberry Pi OS 12 is bookworm: Python 3.11, glibc 2.36
-BUNDLE=/work/bundles/sketch-small
+BUNDLE=${INKCAST_BUNDLE:-/work/bundles/sketch-small}   # --bundle
 DATA=${INKCAST_DATA:-$REPO/../shared/data}
 PER_CATEGORY=40
 ATOL=1e-4
@@ -53,6 +54,7 @@ MODE=${INKCAST_AARCH64_MODE:-auto}
 RUN_TESTS=1
 STRICT_TESTS=0
 TESTS=tests                        # --tests: test files/folders (relative to the repo) for both runs
+VARIANTS=all                       # --variants: all, float32, or manifest names separated by commas
 REBUILD=0
 HOST_PY=${PYTHON:-python3}
 DEV_PY=${INKCAST_DEV_PYTHON:-python3}
@@ -69,6 +71,7 @@ while [ $# -gt 0 ]; do
     --skip-tests) RUN_TESTS=0; shift ;;
     --strict-tests) STRICT_TESTS=1; shift ;;
     --tests) TESTS=$2; shift 2 ;;
+    --variants) VARIANTS=$2; shift 2 ;;
     --rebuild-root) REBUILD=1; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     *) echo "check-aarch64: unknown argument $1 (see --help)" >&2; exit 2 ;;
@@ -224,13 +227,17 @@ if [ -z "$(find "$WH" -iname 'tensorflow*' -o -iname 'tf_keras*' | head -1)" ]; 
 
 # ---------------------------------------------------------------- 4. install into the root
 say "4/6 install inkcast[$EXTRA] into the aarch64 root"
-rm -rf "$ROOT$A/bundle" "$ROOT$A/tests" "$ROOT$A/wheels" "$ROOT$A/data"
+rm -rf "$ROOT$A/bundle" "$ROOT$A/tests" "$ROOT$A/src" "$ROOT$A/wheels" "$ROOT$A/data"
 mkdir -p "$ROOT$A"
 cp -r "$BUNDLE" "$ROOT$A/bundle"
 cp -r "$WH" "$ROOT$A/wheels"; cp "$WHEEL" "$ROOT$A/wheels/"
 cp "$REPO/scripts/recognize_dump.py" "$REPO/scripts/pytest_no_tensorflow.py" "$ROOT$A/"
-cp -r "$DATA" "$ROOT$A/data"       # the suite's data (quickdraw, ridership: about 10 MB)
-ARM_ENV=(INKCAST_DATA=$A/data INKCAST_TEST_CACHE=$A/test-cache)
+# The suite's data (quickdraw, ridership: about 10 MB) and, below, its cached bundle sit at the same
+# absolute paths inside the root as on the host, so both test runs see identical paths.
+DATA=$(cd "$DATA" && pwd -P)
+rm -rf "$ROOT$DATA"; mkdir -p "$(dirname "$ROOT$DATA")"; cp -r "$DATA" "$ROOT$DATA"
+CACHE=$WORK/test-cache
+ARM_ENV=(INKCAST_DATA=$DATA INKCAST_TEST_CACHE=$CACHE)
 t0=$(date +%s)
 PY=$A/venv/bin/python
 stamp=$(cd "$WH" && ls | sort | sha256sum | cut -c1-16)
@@ -265,7 +272,6 @@ fi
 TESTS_RESULT="not run (--skip-tests)"
 if [ "$RUN_TESTS" = 1 ]; then
   say "5/6 test suite on aarch64, and on x86-64 with the same runtime-only install (tests needing the train extra are skipped)"
-  CACHE=$WORK/test-cache
   # The suite's session fixture trains and exports a small bundle with TensorFlow; build it once
   # on the host (INKCAST_TEST_CACHE, see tests/conftest.py) so both runs below only use it.
   if [ ! -f "$CACHE/sketch-bundle/manifest.json" ]; then
@@ -279,17 +285,18 @@ if [ "$RUN_TESTS" = 1 ]; then
       echo "no Python with the train extra ($DEV_PY; set INKCAST_DEV_PYTHON): bundle-based tests will be skipped"
     fi
   fi
-  rm -rf "$ROOT$A/tests" "$ROOT$A/test-cache"
-  cp -r "$SRC/tests" "$ROOT$A/tests"
-  cp "$SRC/pyproject.toml" "$ROOT$A/"          # pytest's settings and markers
-  [ -d "$CACHE" ] && cp -r "$CACHE" "$ROOT$A/test-cache"
+  # the whole source copy (tests read files such as benchmarks/baseline-*.json); inkcast itself is
+  # imported from the venv, the tree has no inkcast/ folder to shadow it
+  cp -r "$SRC" "$ROOT$A/src"
+  rm -rf "$ROOT$CACHE"; mkdir -p "$(dirname "$ROOT$CACHE")"
+  [ -d "$CACHE" ] && cp -r "$CACHE" "$ROOT$CACHE"
   PYTEST_ARGS=(-p pytest_no_tensorflow -p no:cacheprovider -v -rs --durations=5 --ignore tests/test_wheel_install.py $TESTS)
   t0=$(date +%s)
   set +e
   ARM_ENV+=(PYTHONPATH=$A PYTHONUNBUFFERED=1)   # for -p pytest_no_tensorflow; live progress in the log
   echo "  (emulated: several minutes; follow it in $WORK/pytest-aarch64.log)"
-  in_arm /bin/sh -c "cd $A && exec $PY -m pytest --junitxml=$A/junit.xml ${PYTEST_ARGS[*]}" 2>&1 \
-    | sed 's/^/  | /' > "$WORK/pytest-aarch64.log"
+  in_arm /bin/sh -c "cd $A/src && exec $PY -m pytest --junitxml=$A/junit.xml ${PYTEST_ARGS[*]}" 2>&1 \
+    | sed -u 's/^/  | /' > "$WORK/pytest-aarch64.log"
   set -e
   T_ARM=$(( $(date +%s) - t0 ))
   grep -E '^  \| (FAILED|ERROR|SKIPPED)|[0-9]+ (passed|failed)|^  \| [0-9.]+s (call|setup)' "$WORK/pytest-aarch64.log" | tail -30
@@ -337,9 +344,9 @@ say "6/6 recognize real drawings on aarch64 and x86-64, compare"
 "$XV/bin/python" "$REPO/scripts/recognize_dump.py" sample --data "$DATA/quickdraw" --per-category "$PER_CATEGORY" \
     --split test --out "$ROOT$A/drawings.jsonl"
 "$XV/bin/python" "$REPO/scripts/recognize_dump.py" dump --bundle "$BUNDLE" --drawings "$ROOT$A/drawings.jsonl" \
-    --variants all --out "$WORK/x86_64.json" 2>&1 | grep -v XNNPACK || die "recognition on x86-64 failed"
+    --variants "$VARIANTS" --out "$WORK/x86_64.json" 2>&1 | grep -v XNNPACK || die "recognition on x86-64 failed"
 in_arm "$PY" "$P/recognize_dump.py" dump --bundle "$P/bundle" --drawings "$P/drawings.jsonl" \
-    --variants all --out "$P/aarch64.json" 2>&1 | grep -v XNNPACK || die "recognition on aarch64 failed"
+    --variants "$VARIANTS" --out "$P/aarch64.json" 2>&1 | grep -v XNNPACK || die "recognition on aarch64 failed"
 cp "$ROOT$A/aarch64.json" "$WORK/aarch64.json"
 set +e
 CMP=$("$HOST_PY" "$REPO/scripts/recognize_dump.py" compare "$WORK/x86_64.json" "$WORK/aarch64.json" --atol "$ATOL")
