@@ -366,7 +366,7 @@ installed    inkcast[$EXTRA] from $(basename "$WHEEL"): $(tr '\n' ' ' < "$CONSTR
 $(printf '%s\n' "${SUMMARY[@]}" | sed 's/^/wheels       /')
 $(echo "$TESTS_RESULT" | sed 's/^/tests        /')
 recognition  $(echo "$CMP" | grep -c '^  [a-z]') variant(s), $(head -1 "$ROOT$A/drawings.jsonl" >/dev/null; wc -l < "$ROOT$A/drawings.jsonl") real drawings, atol $ATOL
-$(echo "$CMP" | sed -n '3,$p' | grep -v '^compare:')
+$(echo "$CMP" | sed -n '3,$p' | grep -v '^compare:' | grep -v '^  - ' | grep -v '^  \.\.\. and')
 timing       emulated aarch64 timings are qemu TCG on this x86-64 host, not a Raspberry Pi's
 elapsed      $(( $(date +%s) - T_START )) s
 EOF

@@ -228,11 +228,11 @@ def compare(a_res: dict, b_res: dict, atol: float) -> tuple[list[str], list[str]
             if d > tol:
                 diffs.append(f"{name} {ra['source']}: probabilities differ by {d:.3g} > {tol:.3g}")
         n = sum("p" in r for r in da)
-        acc = va.get("top1_accuracy")
+        acc, acc_b = va.get("top1_accuracy"), vb.get("top1_accuracy")
         lines.append(
             f"  {name:<16} {n:>4} drawings  top-1 mismatches {n_top}  max |dp| {max_abs:.2e}"
             f" (tolerance {tol:.0e}{', 1 int step' if step else ''}{', worst ' + worst if worst and max_abs > 0 else ''})"
-            + (f"  top-1 acc {acc:.3f}" if acc is not None else "")
+            + (f"  top-1 acc {acc:.3f}/{acc_b:.3f}" if acc is not None and acc_b is not None else "")
             + ("  FAIL" if n_top or max_abs > tol or n_err else "  ok"))
         for side, v in ((la, va), (lb, vb)):
             if v.get("median_predict_s") is not None:
