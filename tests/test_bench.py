@@ -190,7 +190,7 @@ def test_gate_measures_again_before_it_fails(sketch_bundle, quickdraw_dir, quick
                "--threads", "1", "--per-category", "5", "--accuracy-per-category", "10", "--rounds", "3",
                "--per-round", "16", "--coldstart-repeats", "1", "--out", str(tmp_path / "r"), "--baseline", str(p)])
     captured = capsys.readouterr()
-    assert rc == 1
+    assert rc == 1, captured.err[-3000:]
     assert "onnx-float32: predict_cpu_p50_ratio (threads=1)" in captured.err
     assert "re-measured: 1 confirmed" in captured.err
     gate = json.loads((tmp_path / "r" / "report.json").read_text())["gate"]
