@@ -247,21 +247,18 @@ class ForecastTask:
                            f"{inputs.source}, first {min(n, len(inputs))} windows", list(inputs.notes))
 
     def _from_csv(self, bundle: Bundle, prep, path: Path):
-        from inkcast.runtime.forecast_preprocess import windows
-        from inkcast.runtime.series_csv import read_series
+        from inkcast.runtime.errors import BadInputError
+        from inkcast.runtime.forecaster import test_period_windows
 
         opts = (bundle.manifest.get("training") or {}).get("options", {})
-        s = read_series(path, opts.get("date_column", prep.series.get("date_column")),
-                        opts.get("value_column", prep.series.get("value_column")), opts.get("date_format"),
-                        opts.get("fill"))
-        start, end = s.index_of(opts["test_start"]), s.index_of(opts["test_end"])
-        if start < 0 or end >= len(s):
-            raise BenchDataError(f"{path}: the series covers {s.start}..{s.end}, not the test period "
-                                 f"{opts['test_start']}..{opts['test_end']}")
-        origins = np.arange(max(start - 1, prep.window - 1), end - prep.horizon + 1)
-        _, y = windows(s.values, prep.window, prep.horizon, origins)
+        try:
+            s, origins, y = test_period_windows(bundle.manifest, path)
+        except BadInputError as e:
+            if "not the test period" not in str(e):
+                raise
+            raise BenchDataError(str(e)) from None
         public = [np.asarray(s.values[t - prep.window + 1 : t + 1], dtype=np.float64) for t in origins]
-        return public, y.astype(np.float64), f"{path} (test period {opts['test_start']}..{opts['test_end']})"
+        return public, y, f"{path} (test period {opts['test_start']}..{opts['test_end']})"
 
     def open_runtime(self, bundle_dir: Path, variant: str, num_threads: int):
         from inkcast.runtime.forecaster import Forecaster

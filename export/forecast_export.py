@@ -37,6 +37,7 @@ from inkcast.training.baselines import forecast_metrics  # NumPy only at import 
 from inkcast.training.io_utils import read_json
 
 from .bundle_writer import write_bundle
+from .model_io import io_details
 from .validate import ExportValidationError
 
 # TensorFlow (converters, model) is imported inside the export functions only: `inkcast evaluate`
@@ -76,12 +77,6 @@ class ForecastExportOptions:
     max_drop: float = 0.5  # quantized files: % by which test MAE may exceed the Keras model's (CLI --max-drop)
     allow_drop: bool = False  # write quantized variants beyond max_drop anyway, marked in the manifest
     onnx_opset: int = 17
-
-
-def _io_details(path: Path, backend: str) -> dict[str, Any]:
-    from .sketch_export import _io_details as io_details  # the generic reader of a file's tensors
-
-    return io_details(path, backend)
 
 
 def forecast_manifest_fields(prep: ForecastPreprocessing, metrics: dict[str, Any], run: Path,
@@ -201,7 +196,7 @@ def export_forecast(run_dir: str | Path, out_dir: str | Path, options: ForecastE
             try:
                 data = conv.make(name)
                 path.write_bytes(data)
-                io = _io_details(path, backend)
+                io = io_details(path, backend)
                 quant = {"input": io["input"]["quantization"], "output": io["output"]["quantization"]}
                 out = open_model(path, backend, quantization=quant).run(x)
             except ExportValidationError:
@@ -277,23 +272,12 @@ def evaluate_forecast(bundle_dir: str | Path, data: str | Path, formats: list[st
     The test period and columns are the training run's (from the manifest); every origin whose
     seven target days lie in the period is forecast, exactly as in training.
     """
-    from inkcast.runtime.forecast_preprocess import windows
-    from inkcast.runtime.forecaster import Forecaster
-    from inkcast.runtime.series_csv import read_series
+    from inkcast.runtime.forecaster import Forecaster, test_period_windows
     from inkcast.training.baselines import seasonal_naive
 
     b = load_bundle(bundle_dir, task="forecast")
-    opts = b.manifest.get("training", {}).get("options", {})
     prep = ForecastPreprocessing.from_dict(b.manifest["preprocessing"])
-    s = read_series(data, opts.get("date_column", prep.series.get("date_column")),
-                    opts.get("value_column", prep.series.get("value_column")), opts.get("date_format"), opts.get("fill"))
-    start, end = s.index_of(opts["test_start"]), s.index_of(opts["test_end"])
-    if start < 0 or end >= len(s):
-        raise BadInputError(f"{data}: the series covers {s.start}..{s.end}, not the test period "
-                            f"{opts['test_start']}..{opts['test_end']}")
-    origins = np.arange(max(start - 1, prep.window - 1), end - prep.horizon + 1)
-    _, y = windows(s.values, prep.window, prep.horizon, origins)
-    y = y.astype(np.float64)
+    s, origins, y = test_period_windows(b.manifest, data)
     results: dict[str, Any] = {}
     for name in formats or list(b.variants):
         f = Forecaster(bundle_dir, format=name)

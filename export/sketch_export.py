@@ -27,6 +27,7 @@ from inkcast.training.sketch_options import SketchTrainOptions
 from inkcast.training.train_sketch import classification_metrics
 
 from .bundle_writer import write_bundle
+from .model_io import io_details
 from .converters import to_onnx, to_tflite_float32
 from .validate import ExportValidationError, compare_classifier, run_rows
 
@@ -149,30 +150,6 @@ def load_run(run_dir: str | Path):
     return model, list(info["labels"]), opts
 
 
-def _io_details(path: Path, backend: str) -> dict[str, Any]:
-    """Names, shapes, dtypes and quantization of a file's input and output, read from the file."""
-    if backend == "tflite":
-        from ai_edge_litert.interpreter import Interpreter
-
-        it = Interpreter(model_path=str(path))
-        out = {}
-        for key, d in (("input", it.get_input_details()[0]), ("output", it.get_output_details()[0])):
-            scale, zp = d["quantization"]
-            out[key] = {"name": d["name"], "shape": [int(v) for v in d["shape_signature"]],
-                        "dtype": np.dtype(d["dtype"]).name,
-                        "quantization": {"scale": float(scale), "zero_point": int(zp)} if scale else None}
-        return out
-    import onnxruntime as ort
-
-    s = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    dt = {"tensor(float)": "float32", "tensor(int8)": "int8", "tensor(uint8)": "uint8"}
-    res = {}
-    for key, d in (("input", s.get_inputs()[0]), ("output", s.get_outputs()[0])):
-        res[key] = {"name": d.name, "shape": [v if isinstance(v, int) else -1 for v in d.shape],
-                    "dtype": dt.get(d.type, d.type), "quantization": None}
-    return res
-
-
 def export_sketch(run_dir: str | Path, out_dir: str | Path,
                   options: SketchExportOptions | None = None, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Convert, validate and write the bundle; returns the manifest. Raises on a failed check."""
@@ -211,7 +188,7 @@ def export_sketch(run_dir: str | Path, out_dir: str | Path,
             try:
                 data = v.make(ctx)
                 path.write_bytes(data)
-                io = _io_details(path, v.backend)
+                io = io_details(path, v.backend)
                 quant = {"input": io["input"]["quantization"], "output": io["output"]["quantization"]}
                 probs = run_rows(path, v.backend, rows, quant)
             except Exception as e:  # a converter or runtime refusal: report it with its own words

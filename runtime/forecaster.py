@@ -129,3 +129,26 @@ def forecast_cli(a: Any) -> int:
     for day, value in rows:
         print(f"{day.isoformat()}\t{value:.1f}")
     return 0
+
+
+def test_period_windows(manifest: dict, data: str | Path):
+    """The forecast origins of a bundle's test period in a CSV, as the training run defined them.
+
+    Reads the series with the run's columns, date format and fill policy (from the manifest) and
+    returns ``(series, origins, y)``: every origin whose seven target days lie in the test period,
+    and those targets (float64). Shared by export validation and the benchmarks."""
+    from .forecast_preprocess import ForecastPreprocessing, windows
+    from .series_csv import read_series
+
+    opts = (manifest.get("training") or {}).get("options", {})
+    prep = ForecastPreprocessing.from_dict(manifest["preprocessing"])
+    s = read_series(data, opts.get("date_column", prep.series.get("date_column")),
+                    opts.get("value_column", prep.series.get("value_column")), opts.get("date_format"),
+                    opts.get("fill"))
+    start, end = s.index_of(opts["test_start"]), s.index_of(opts["test_end"])
+    if start < 0 or end >= len(s):
+        raise BadInputError(f"{data}: the series covers {s.start}..{s.end}, not the test period "
+                            f"{opts['test_start']}..{opts['test_end']}")
+    origins = np.arange(max(start - 1, prep.window - 1), end - prep.horizon + 1)
+    _, y = windows(s.values, prep.window, prep.horizon, origins)
+    return s, origins, y.astype(np.float64)
