@@ -178,7 +178,7 @@ def run_bench(bundle_dir: str | Path, options: BenchOptions | None = None,
                                      outputs_rows=acc_inputs.rows)
             keras_rows = {"threads": kr["threads"]}
             if kr["outputs"] is not None:
-                k_out = task.from_model_outputs(bundle, kr["outputs"])
+                k_out = task.from_model_outputs(bundle, kr["outputs"], acc_inputs)
                 keras_rows["quality"] = task.quality(k_out, acc_inputs, outputs[reference])
                 for name in measured:
                     q = task.quality(outputs[name], acc_inputs, k_out)

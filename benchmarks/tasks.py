@@ -170,7 +170,7 @@ class SketchTask:
         """Model outputs for every test item through the runtime (probabilities)."""
         return rt.probabilities_of_features(inputs.rows)
 
-    def from_model_outputs(self, bundle: Bundle, raw: np.ndarray) -> np.ndarray:
+    def from_model_outputs(self, bundle: Bundle, raw: np.ndarray, inputs: BenchInputs) -> np.ndarray:
         """Keras outputs as the runtime gives them (probabilities either way)."""
         return raw
 
@@ -204,7 +204,8 @@ class ForecastTask:
     """The 7-day forecaster (manifest ``task: "forecast"``, runtime ``Forecaster``).
 
     Items are windows of the last ``window`` daily values (the public ``predict`` input); the
-    model input is the scaled (window, 1) window, the same length for every item. Quality is the
+    model input is the (window, channels) features of ``forecast_preprocess``, the same length for
+    every item. Quality is the
     MAE in the series' units over the test windows (lower is better), and ``drop_points`` is the
     MAE *increase* over the reference variant, which the gate compares directly.
     """
@@ -230,12 +231,14 @@ class ForecastTask:
                     f"no test inputs: --data was not given and the run's test windows are not available "
                     f"({path or 'the manifest has no training.run_dir'}). Pass --data FILE.csv (the daily series)")
             with np.load(path) as z:
-                x, y = z["x"], z["y"].astype(np.float64)
-            public = [prep.scaling.invert(w[:, 0]) for w in x]  # the runtime's input is the unscaled window
+                if "windows" not in z.files:
+                    raise BenchDataError(f"{path} is from an older inkcast (no 'windows'); pass --data FILE.csv")
+                x, y = z["windows"], z["y"].astype(np.float64)
+            public = [prep.scaling.invert(w) for w in x]  # the runtime's input is the unscaled window
             source, notes = str(path), ["predict() inputs are the stored test windows, unscaled"]
         if per_category is not None:
             public, y = public[:per_category], y[:per_category]
-        rows = [make_input(v, prep)[0] for v in public]
+        rows = [make_input(v, prep).x[0] for v in public]
         return BenchInputs(rows, public, np.asarray(y, np.float64), source, notes)
 
     def subset(self, inputs: BenchInputs, per_category: int | None) -> BenchInputs:
@@ -274,11 +277,15 @@ class ForecastTask:
     def outputs(self, rt, inputs: BenchInputs) -> np.ndarray:
         return rt.predict_batch(inputs.public)
 
-    def from_model_outputs(self, bundle: Bundle, raw: np.ndarray) -> np.ndarray:
-        """Keras outputs are in scaled units; the runtime's are in the series' units."""
-        from inkcast.runtime.forecast_preprocess import ForecastPreprocessing
+    def from_model_outputs(self, bundle: Bundle, raw: np.ndarray, inputs: BenchInputs) -> np.ndarray:
+        """Keras outputs are the network's (``finish`` makes forecasts); the runtime's are in the series' units."""
+        from inkcast.runtime.forecast_preprocess import ForecastPreprocessing, ModelInput, finish, make_input
 
-        return ForecastPreprocessing.from_dict(bundle.manifest["preprocessing"]).scaling.invert(raw)
+        prep = ForecastPreprocessing.from_dict(bundle.manifest["preprocessing"])
+        parts = [make_input(v, prep) for v in inputs.public]
+        inp = ModelInput(np.concatenate([p.x for p in parts]), np.concatenate([p.base for p in parts]),
+                         np.concatenate([p.level for p in parts]))
+        return prep.scaling.invert(finish(raw, inp, prep))
 
     def quality(self, outputs: np.ndarray, inputs: BenchInputs, reference: np.ndarray | None) -> dict:
         y = inputs.targets

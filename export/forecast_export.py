@@ -8,9 +8,9 @@ tolerance stops the export and no bundle is written.
 
 Manifest fields of a forecast bundle (besides ``format_version``, ``task``, ``variants``):
 
-* ``preprocessing``: ``window``, ``horizon``, ``frequency`` ("D"), ``features``, ``scaling``
-  (``{"method": "standard", "mean", "std"}`` or ``{"method": "mean", "mean"}``), ``series``
-  (date/value columns, date format, fill policy, first/last date, training period);
+* ``preprocessing``: the runtime contract of ``inkcast.runtime.forecast_preprocess`` (window,
+  horizon, frequency "D", scaling, window_norm, base, features, input_standardization, series:
+  date/value columns, date format, fill policy, first/last date, training period);
 * ``input`` / ``output``: tensor names, shapes, dtypes and what they hold;
 * ``reference``: the Keras model's and the baselines' test MAE/MAPE;
 * ``training``: the run folder and its exact options.
@@ -32,7 +32,7 @@ import inkcast
 from inkcast.runtime.backends import open_model
 from inkcast.runtime.bundle import FORMAT_VERSION, load_bundle, sha256_of
 from inkcast.runtime.errors import BadInputError
-from inkcast.runtime.forecast_preprocess import INPUT_NAME, OUTPUT_NAME, ForecastPreprocessing
+from inkcast.runtime.forecast_preprocess import INPUT_NAME, OUTPUT_NAME, ForecastPreprocessing, ModelInput, finish
 from inkcast.training.baselines import forecast_metrics  # NumPy only at import time
 from inkcast.training.io_utils import read_json
 
@@ -59,12 +59,13 @@ FORMATS: dict[str, tuple[str, str, str, str, str]] = {
                          "static int8 QDQ, min-max calibration, per-channel weights"),
 }
 CALIBRATED = ("tflite_full_int8", "tflite_16x8", "onnx_static_int8")
-# Exported when no formats are named. Full-integer TFLite is left out: on the default model
-# (window normalization, weekday-median top_k) int8 activations doubled the test MAE (+100 %;
-# measured on the CTA run, seed 42), and 16x8 is refused by the converter ("Expected bias type to be
-# TensorType_INT32"). Without window_norm/residual_input, tflite-int8 measured -0.01 %. Either can
-# still be asked for by name (with allow_drop to write it over the gate).
-DEFAULT_FORMATS = ("tflite-float32", "tflite-float16", "tflite-dynamic-int8", "onnx-float32",
+# Exported when no formats are named. History of full-integer TFLite (CTA run, seed 42): while window
+# normalization, the weekday-median base (top_k) and the residual channel were inside the graph,
+# int8 activations doubled the test MAE (+100 %); they now run in the runtime's NumPy preprocessing
+# (forecast_preprocess.features / finish), the graph reads standardized channels, and tflite-int8
+# is back in the defaults. 16x8 stays out: the converter refuses it ("Expected bias type to be
+# TensorType_INT32"); it can still be asked for by name.
+DEFAULT_FORMATS = ("tflite-float32", "tflite-float16", "tflite-dynamic-int8", "tflite-int8", "onnx-float32",
                    "onnx-dynamic-int8", "onnx-static-int8")
 
 
@@ -73,7 +74,7 @@ class ForecastExportOptions:
     """What to export and how strictly to check it."""
 
     formats: tuple[str, ...] | None = None  # None: DEFAULT_FORMATS (unavailable ones recorded)
-    max_abs_difference: float = 1e-3  # float32 files: largest |file - Keras| on the test windows, scaled units
+    max_abs_difference: float = 1e-3  # float32 files: largest |file - Keras| on the test windows, model output units
     max_drop: float = 0.5  # quantized files: % by which test MAE may exceed the Keras model's (CLI --max-drop)
     allow_drop: bool = False  # write quantized variants beyond max_drop anyway, marked in the manifest
     onnx_opset: int = 17
@@ -88,11 +89,13 @@ def forecast_manifest_fields(prep: ForecastPreprocessing, metrics: dict[str, Any
     return {
         "task": "forecast",
         "preprocessing": prep.to_dict(),
-        "input": {"name": INPUT_NAME, "shape": ["batch", w, 1], "dtype": "float32",
-                  "description": f"the last {w} daily values, oldest first, scaled by preprocessing.scaling; "
-                                 "TFLite files take batch 1"},
+        "input": {"name": INPUT_NAME, "shape": ["batch", w, prep.channels], "dtype": "float32",
+                  "description": f"the last {w} daily values, oldest first, as the standardized channels "
+                                 f"{list(prep.features)} (forecast_preprocess.features); TFLite files take batch 1"},
         "output": {"name": OUTPUT_NAME, "shape": ["batch", h], "dtype": "float32",
-                   "description": f"the next {h} days, day 1 first, in scaled units (invert preprocessing.scaling)"},
+                   "description": f"the next {h} days, day 1 first, as corrections to the seasonal base in "
+                                 "normalized units: forecast = (output + base) * level, then invert scaling "
+                                 "(forecast_preprocess.finish)"},
         "reference": {
             "model": "keras float32", "period": [p["start"], p["end"]], "origins": p["origins"],
             "units": metrics["units"], "head": metrics["head"],
@@ -131,7 +134,7 @@ class _Converter:
         if self._onnx is None:
             meta = {"task": "forecast", "producer": f"inkcast {inkcast.__version__}",
                     "preprocessing": json.dumps(self.prep.to_dict())}
-            self._onnx = to_onnx(self.model, (None, self.prep.window, 1), INPUT_NAME, OUTPUT_NAME,
+            self._onnx = to_onnx(self.model, (None, self.prep.window, self.prep.channels), INPUT_NAME, OUTPUT_NAME,
                                  self.o.onnx_opset, meta)
         return self._onnx
 
@@ -140,7 +143,7 @@ class _Converter:
         from .converters import to_tflite_float32
 
         _, backend, _, how, _ = FORMATS[name]
-        shape = (1, self.prep.window, 1)
+        shape = (1, self.prep.window, self.prep.channels)
         samples = list(self.calibration)
         if how in CALIBRATED and not samples:
             raise ExportValidationError(f"{name} needs calibration windows: the run has no calibration.npz")
@@ -171,17 +174,23 @@ def export_forecast(run_dir: str | Path, out_dir: str | Path, options: ForecastE
         raise ValueError(f"unknown formats {unknown}; known: {', '.join(FORMATS)}")
     run = Path(run_dir)
     model, train_opts, prep, metrics, test = load_forecast_run(run)
-    calibration = np.zeros((0, prep.window, 1), np.float32)
+    calibration = np.zeros((0, prep.window, prep.channels), np.float32)
     if (run / "calibration.npz").is_file():
         with np.load(run / "calibration.npz") as z:
             calibration = z["x"]
-    x, y = test["x"], test["y"].astype(np.float64)
+    for key in ("x", "base", "level", "y", "keras_forecast"):
+        if key not in test:
+            raise BadInputError(f"{run / 'test_windows.npz'} has no {key!r} array: a run from an older inkcast; "
+                                "train it again with `inkcast train forecast`")
+    inp = ModelInput(test["x"], test["base"], test["level"])
+    x, y = inp.x, test["y"].astype(np.float64)
     ref = model.predict(x, batch_size=256, verbose=0)
-    stored = prep.scaling.apply(test["keras_forecast"])
-    if np.abs(ref - stored).max() > 1e-3:
+    forecast = lambda out: prep.scaling.invert(finish(out, inp, prep))  # noqa: E731  (series units)
+    rel = np.abs(forecast(ref) - test["keras_forecast"]).max() / np.abs(test["keras_forecast"]).max()
+    if rel > 1e-4:
         raise ExportValidationError(f"{run}: the rebuilt model does not reproduce the run's own test forecasts "
-                                    f"(max difference {np.abs(ref - stored).max():.2e}); the run folder is inconsistent")
-    ref_metrics = forecast_metrics(prep.scaling.invert(ref), y)
+                                    f"(max difference {rel:.2e} of the largest forecast); the run folder is inconsistent")
+    ref_metrics = forecast_metrics(forecast(ref), y)
     log(f"Keras reference on {len(x)} test windows: MAE {ref_metrics['mae']:.1f}")
     conv = _Converter(model, prep, o, calibration)
     variants: dict[str, Any] = {}
@@ -209,7 +218,7 @@ def export_forecast(run_dir: str | Path, out_dir: str | Path, options: ForecastE
                 log(f"  {name:20s} unavailable: {msg}")
                 continue
             diff = float(np.abs(out - ref).max())
-            m = forecast_metrics(prep.scaling.invert(out), y)
+            m = forecast_metrics(forecast(out), y)
             drop = 100.0 * (m["mae"] - ref_metrics["mae"]) / ref_metrics["mae"]
             acc = {"test_mae": m["mae"], "test_mape": m["mape"], "mae_drop_percent": drop,
                    "max_abs_difference_scaled": diff}

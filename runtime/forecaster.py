@@ -1,8 +1,8 @@
 """Forecaster: a bundle's 7-day model behind ``predict(last_values) -> next 7 values``.
 
-NumPy plus the chosen backend only (no TensorFlow): the values are scaled and windowed by
-``forecast_preprocess`` exactly as in training, run through the model file, and unscaled back to
-the series' own units.
+NumPy plus the chosen backend only (no TensorFlow): the values are scaled, normalized and turned
+into the model's features by ``forecast_preprocess`` exactly as in training, run through the model
+file, and the model's output is turned back into a forecast in the series' own units (``finish``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 from .backends import BACKENDS, open_model
 from .bundle import load_bundle
 from .errors import BadInputError, BundleError
-from .forecast_preprocess import ForecastPreprocessing, make_input, next_dates
+from .forecast_preprocess import ForecastPreprocessing, ModelInput, finish, make_input, next_dates
 
 
 class Forecaster:
@@ -44,7 +44,7 @@ class Forecaster:
         self.backend = variant["backend"]
         path = self.bundle.path_of(self.format, verify=verify)
         self._model = open_model(path, self.backend, num_threads, variant.get("quantization"))
-        probe = self._model.run(np.zeros((1, self.window, 1), np.float32))
+        probe = self._model.run(np.zeros((1, self.window, self.preprocessing.channels), np.float32))
         if probe.shape != (1, self.horizon):
             raise BundleError(f"{path}: the model outputs shape {probe.shape[1:]}, the manifest says "
                               f"({self.horizon},) for a horizon of {self.horizon} days")
@@ -69,21 +69,23 @@ class Forecaster:
         ``last_values`` are consecutive daily values, oldest first, ending with the last observed
         day; at least ``window`` of them (only the last ``window`` are read).
         """
-        x = make_input(last_values, self.preprocessing)
-        y = self._model.invoke_one(x)
-        return self.preprocessing.scaling.invert(y)
+        inp = make_input(last_values, self.preprocessing)
+        y = self._model.invoke_one(inp.x)
+        return self.preprocessing.scaling.invert(finish(y, inp, self.preprocessing))[0]
 
     def predict_batch(self, series: Sequence[Sequence[float] | np.ndarray]) -> np.ndarray:
         """``predict`` for many series (n, horizon); a bad one raises naming its index."""
-        rows = []
+        inputs = []
         for i, s in enumerate(series):
             try:
-                rows.append(make_input(s, self.preprocessing)[0])
+                inputs.append(make_input(s, self.preprocessing))
             except BadInputError as e:
                 raise BadInputError(f"series {i}: {e}") from None
-        if not rows:
+        if not inputs:
             return np.zeros((0, self.horizon))
-        return self.preprocessing.scaling.invert(self._model.run(np.stack(rows)))
+        inp = ModelInput(np.concatenate([i.x for i in inputs]), np.concatenate([i.base for i in inputs]),
+                         np.concatenate([i.level for i in inputs]))
+        return self.preprocessing.scaling.invert(finish(self._model.run(inp.x), inp, self.preprocessing))
 
     def forecast(self, dates: Sequence[Any] | np.ndarray, values: Sequence[float] | np.ndarray
                  ) -> list[tuple[_dt.date, float]]:

@@ -19,7 +19,7 @@ import pytest
 from inkcast.runtime.errors import BadInputError, BundleError
 
 CSV = Path("ridership") / "CTA_-_Ridership_-_Daily_Boarding_Totals.csv"
-FORMATS = ("tflite-float32", "onnx-float32", "tflite-dynamic-int8", "onnx-dynamic-int8")
+FORMATS = ("tflite-float32", "onnx-float32", "tflite-dynamic-int8", "onnx-dynamic-int8", "tflite-int8")
 SMALL = dict(head="auto", max_epochs=3, patience=3, lstm_units=8, conv_filters=8, seed=7)
 
 
@@ -57,7 +57,7 @@ def test_run_folder_contract(run, cta_csv):
                                                      "model.weights.h5", "options.json", "preprocessing.json",
                                                      "test_windows.npz"]
     with np.load(out / "calibration.npz") as z:  # training windows only: all before the validation period
-        assert 150 <= len(z["x"]) <= 260 and z["x"].shape[1:] == (56, 1)
+        assert 150 <= len(z["x"]) <= 260 and z["x"].shape[1:] == (56, 2)  # value and weekday residual
     assert json.loads((out / "metrics.json").read_text()) == json.loads(json.dumps(m))
     # both heads were trained and the kept one has the lower validation MAE
     assert set(m["heads"]) == {"vector", "seq2seq"}
@@ -115,10 +115,14 @@ def test_training_is_reproducible():
     from inkcast.training.forecast_options import ForecastOptions
     from inkcast.training.train_forecast import fit_model
 
+    from inkcast.runtime.forecast_preprocess import ForecastPreprocessing, Scaling
+    from inkcast.training.train_forecast import Period
+
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(64, 56, 1)).astype(np.float32)
-    y = rng.normal(size=(64, 7)).astype(np.float32)
-    data = {"train": (x[:48], y[:48]), "val": (x[48:], y[48:])}
+    series = 1 + 0.1 * rng.normal(size=200)
+    prep = ForecastPreprocessing(scaling=Scaling("mean", 1.0), window=56, horizon=7, window_norm=True,
+                                 base="weekday_median", base_weeks=8, features=("value", "weekday_residual"))
+    data = {"train": Period(series, np.arange(55, 150), prep), "val": Period(series, np.arange(150, 190), prep)}
     o = ForecastOptions(max_epochs=2, patience=2, lstm_units=4, conv_filters=4, head="seq2seq")
     a, _ = fit_model(o, "seq2seq", data)
     b, _ = fit_model(o, "seq2seq", data)
@@ -136,9 +140,13 @@ def test_bundle_manifest_and_agreement_with_keras(run, bundle):
         a = m["variants"][name]["accuracy"]
         assert a["max_abs_difference_scaled"] <= 1e-4, name
         assert a["test_mae"] == pytest.approx(m["reference"]["model_mae"], rel=1e-5)
-    for name in ("tflite-dynamic-int8", "onnx-dynamic-int8"):  # int8 weights: within the 0.5 % gate
+    for name in ("tflite-dynamic-int8", "onnx-dynamic-int8", "tflite-int8"):  # int8: within the 0.5 % gate
         v = m["variants"][name]
         assert v["passed"] and v["accuracy"]["mae_drop_percent"] <= 0.5, name
+    assert m["variants"]["tflite-int8"]["input"]["dtype"] == "int8"  # full integer, int8 I/O
+    assert m["input"]["shape"] == ["batch", 56, 2] and m["preprocessing"]["features"] == ["value", "weekday_residual"]
+    std = m["preprocessing"]["input_standardization"]  # fitted on the training windows: not the identity
+    assert len(std["mean"]) == 2 and min(std["std"]) > 0 and std != {"mean": [0.0, 0.0], "std": [1.0, 1.0]}
     assert (bundle / "accuracy.md").read_text().startswith("# Accuracy of each variant (forecast bundle)")
     from ai_edge_litert.interpreter import Interpreter
 

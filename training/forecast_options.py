@@ -132,6 +132,11 @@ class ForecastOptions:
             if b_start <= a_end:
                 raise BadInputError(f"the {b} period must start after the {a} period ends ({b}_start {b_start} <= {a}_end {a_end})")
 
+    @property
+    def channels(self) -> int:
+        """The network's input channels: the value, and its weekday residual with ``residual_input``."""
+        return 2 if self.residual_input else 1
+
     def period(self, name: str) -> tuple[dt.date, dt.date]:
         """(start, end) dates of "train", "val" or "test"."""
         return self._date(f"{name}_start"), self._date(f"{name}_end")
