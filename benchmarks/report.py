@@ -87,7 +87,7 @@ def github_benchmark_entries(report: dict) -> list[dict]:
     return out
 
 
-def markdown(report: dict, gate: dict | None = None) -> str:
+def markdown(report: dict, gate: dict | None = None, figures: bool = True) -> str:
     s, m, inp = report["settings"], report["machine"], report["inputs"]
     item, items = ITEMS.get(report["bundle"]["task"], ("item", "items"))
     ref = s["reference_variant"]
@@ -295,7 +295,10 @@ def markdown(report: dict, gate: dict | None = None) -> str:
         for t, tv in v["threads"].items():
             cells = [f"{b['p50_ms']:.3f} ({b['n']})" if b["n"] else "-" for b in tv["by_length"]]
             lines.append(f"| {name} | {_threads_label(report, t)} | " + " | ".join(cells) + " |")
-    lines += ["", "![latency](latency.png)", "", "![accuracy vs latency](accuracy_vs_latency.png)", ""]
+    if figures:
+        lines += ["", "![latency](latency.png)", "", "![accuracy vs latency](accuracy_vs_latency.png)", ""]
+    else:
+        lines += ["", "(no figures: matplotlib is not installed)", ""]
     if report.get("skipped_variants") or report.get("unavailable_in_bundle"):
         lines += ["## Not measured", ""]
         lines += [f"- {k}: backend not installed here ({v})" for k, v in report.get("skipped_variants", {}).items()]
@@ -311,13 +314,15 @@ def write_all(report: dict, out_dir: Path, gate: dict | None = None) -> list[Pat
     if gate is not None:
         report["gate"] = gate
     paths = [out_dir / "report.json", out_dir / "report.md", out_dir / BENCHMARK_JSON]
-    write_json(report, paths[0])
-    paths[1].write_text(markdown(report, gate), encoding="utf-8")
-    paths[2].write_text(json.dumps(github_benchmark_entries(report), indent=2) + "\n", encoding="utf-8")
     try:
         from .plots import plot_accuracy_vs_latency, plot_latency
     except ImportError as e:  # a runtime-only install may lack matplotlib: the tables are still written
         print(f"inkcast bench: no plots ({e}); pip install matplotlib", file=sys.stderr)
+        plot_latency = plot_accuracy_vs_latency = None
+    write_json(report, paths[0])
+    paths[1].write_text(markdown(report, gate, figures=plot_latency is not None), encoding="utf-8")
+    paths[2].write_text(json.dumps(github_benchmark_entries(report), indent=2) + "\n", encoding="utf-8")
+    if plot_latency is None:
         return paths
     paths.append(plot_latency(report, out_dir / "latency.png"))
     paths.append(plot_accuracy_vs_latency(report, out_dir / "accuracy_vs_latency.png"))

@@ -7,6 +7,7 @@ tests change a baseline figure and check the verdict, never a wall-clock thresho
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import struct
 
@@ -41,9 +42,20 @@ def report(quick_bench):
     return json.loads((quick_bench / "report" / "report.json").read_text())
 
 
+# A runtime-only install (the aarch64 check's) has neither matplotlib nor TensorFlow: the bench
+# then writes no figures and no Keras rows, and says so in the report; the tests expect what fits.
+HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+HAVE_TENSORFLOW = importlib.util.find_spec("tensorflow") is not None
+
+
 def test_quick_bench_writes_every_file(quick_bench):
     d = quick_bench / "report"
-    for name in ("report.json", "report.md", "benchmark.json", "latency.png", "accuracy_vs_latency.png"):
+    for name in ("report.json", "report.md", "benchmark.json"):
+        assert (d / name).is_file() and (d / name).stat().st_size > 0, name
+    if not HAVE_MATPLOTLIB:
+        assert not (d / "latency.png").exists()
+        pytest.skip("matplotlib is not installed: no figures to check")
+    for name in ("latency.png", "accuracy_vs_latency.png"):
         assert (d / name).is_file() and (d / name).stat().st_size > 0, name
     for png in ("latency.png", "accuracy_vs_latency.png"):
         w, h = png_size(d / png)
@@ -99,7 +111,8 @@ def test_markdown_and_github_benchmark_json(quick_bench, report):
     md = (quick_bench / "report" / "report.md").read_text()
     for name in report["variants"]:
         assert md.count(f"| {name} |") >= 8  # size, latency, throughput, cold start, by-length rows ...
-    assert "Keras `model(x, training=False)`" in md and "sequential invokes" in md
+    assert "sequential invokes" in md
+    assert ("Keras `model(x, training=False)`" in md) == HAVE_TENSORFLOW
     entries = json.loads((quick_bench / "report" / "benchmark.json").read_text())
     assert entries and all({"name", "unit", "value"} <= set(e) for e in entries)
     assert all(isinstance(e["value"], (int, float)) for e in entries)
