@@ -1,0 +1,69 @@
+"""Acceptance figures that need the fully trained default sketch model, not the small CI one.
+
+The session fixtures train a small model in ~2 minutes; some figures of the issues are about the
+default model (`inkcast train sketch --data ../shared/data/quickdraw --out RUN` with default
+options, about 10 minutes, then `inkcast export RUN --out BUNDLE`). These tests run on such a
+bundle when ``INKCAST_FULL_BUNDLE`` names one (its ``tflite-float32`` variant is used), e.g.
+``INKCAST_FULL_BUNDLE=bundles/sketch python -m pytest -q tests/test_full_model.py`` (~2 min);
+without the variable they are skipped, so CI (which trains only the small model) skips them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+FULL = os.environ.get("INKCAST_FULL_BUNDLE")
+pytestmark = pytest.mark.skipif(not FULL, reason="INKCAST_FULL_BUNDLE is not set (see .ci/run)")
+
+
+@pytest.fixture(scope="module")
+def full_bundle() -> Path:
+    b = Path(FULL)
+    manifest = json.loads((b / "manifest.json").read_text())
+    opts = manifest["training"]["options"]
+    from inkcast.training.sketch_options import SketchTrainOptions
+
+    defaults = json.loads(json.dumps(SketchTrainOptions().to_dict()))  # tuples as the manifest has them (lists)
+    # the default recipe; only the time budget may differ (a slower machine trains fewer epochs)
+    differing = {k for k in defaults if k != "max_train_seconds" and opts.get(k) != defaults[k]}
+    assert not differing, f"{b} was not trained with the default options: {sorted(differing)} differ"
+    return b
+
+
+@pytest.fixture(scope="module")
+def all_test_drawings(quickdraw_dir) -> list[dict]:
+    from inkcast.benchmarks.how_early import load_split
+
+    return load_split(quickdraw_dir, "test")
+
+
+@pytest.fixture(scope="module")
+def raw_report(full_bundle, all_test_drawings) -> dict:
+    """Every test drawing made into raw phone input (a ~1080x2000 screen, a point every ~3 px,
+    +-2 px jitter, timestamps) and recovered by the runtime's simplification, three seeds."""
+    from inkcast.benchmarks.raw_agreement import raw_agreement
+    from inkcast.runtime import SketchRecognizer
+
+    rec = SketchRecognizer(full_bundle, format="tflite-float32")
+    report = raw_agreement(rec, all_test_drawings, seeds=(0, 1, 2), jitter=2.0)
+    print(json.dumps({k: v for k, v in report.items() if k not in ("differing_drawings", "costs")}))
+    return report
+
+
+def test_raw_phone_input_mostly_gets_the_originals_answer(raw_report, all_test_drawings):
+    """What the default model does today (measured 98.84 % mean over 5 seeds, 98.90 % over these
+    3): a guard against the pipeline or the model getting worse, not the issue's bar (below)."""
+    assert raw_report["drawings"] == len(all_test_drawings) >= 1900
+    assert raw_report["final_top1_accuracy_on_originals"] >= 0.94, raw_report
+    assert raw_report["agreement_mean"] >= 0.985, raw_report
+    # without the pipeline the same raw input is not recognizable: the pipeline is what works
+    assert raw_report["unsimplified_agreement_mean"] <= 0.5, raw_report
+
+
+@pytest.mark.xfail(strict=False, reason="issue #6 is open: the default model agrees on 98.8-99.0 %, not >= 99 %")
+def test_issue_6_bar_99_percent_agreement_on_recovered_raw_input(raw_report):
+    assert raw_report["agreement_mean"] >= 0.99, raw_report
