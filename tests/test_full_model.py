@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 FULL = os.environ.get("INKCAST_FULL_BUNDLE")
-pytestmark = pytest.mark.skipif(not FULL, reason="INKCAST_FULL_BUNDLE is not set (see .ci/run)")
+pytestmark = pytest.mark.skipif(not FULL, reason="INKCAST_FULL_BUNDLE is not set (see this module's doc)")
 
 
 @pytest.fixture(scope="module")
