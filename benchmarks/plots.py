@@ -132,6 +132,9 @@ def plot_accuracy_vs_latency(report: dict, path: Path) -> Path:
             s = tv["predict"]
             x = s["p50_ms"]
             lo, hi = s.get("p50_spread_ms", [x, x])
+            # the gate's re-measurement can move p50 outside the first rounds' spread: the bar
+            # then reaches from p50 to the far end (matplotlib refuses negative error lengths)
+            lo, hi = min(lo, x), max(hi, x)
             ax.errorbar([x], [y], xerr=[[x - lo], [hi - x]], fmt=MARKERS[j % len(MARKERS)], color=col, ms=9,
                         capsize=5, elinewidth=1.2, alpha=0.85,
                         label=f"{name}, {_threads(report['settings']['threads'][t])}")
