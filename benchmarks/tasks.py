@@ -282,10 +282,8 @@ class ForecastTask:
         from inkcast.runtime.forecast_preprocess import ForecastPreprocessing, ModelInput, finish, make_input
 
         prep = ForecastPreprocessing.from_dict(bundle.manifest["preprocessing"])
-        parts = [make_input(v, prep) for v in inputs.public]
-        inp = ModelInput(np.concatenate([p.x for p in parts]), np.concatenate([p.base for p in parts]),
-                         np.concatenate([p.level for p in parts]))
-        return prep.scaling.invert(finish(raw, inp, prep))
+        inp = ModelInput.concat([make_input(v, prep) for v in inputs.public])
+        return prep.scaling.invert(finish(raw, inp))
 
     def quality(self, outputs: np.ndarray, inputs: BenchInputs, reference: np.ndarray | None) -> dict:
         y = inputs.targets

@@ -185,7 +185,7 @@ def export_forecast(run_dir: str | Path, out_dir: str | Path, options: ForecastE
     inp = ModelInput(test["x"], test["base"], test["level"])
     x, y = inp.x, test["y"].astype(np.float64)
     ref = model.predict(x, batch_size=256, verbose=0)
-    forecast = lambda out: prep.scaling.invert(finish(out, inp, prep))  # noqa: E731  (series units)
+    forecast = lambda out: prep.scaling.invert(finish(out, inp))  # noqa: E731  (series units)
     rel = np.abs(forecast(ref) - test["keras_forecast"]).max() / np.abs(test["keras_forecast"]).max()
     if rel > 1e-4:
         raise ExportValidationError(f"{run}: the rebuilt model does not reproduce the run's own test forecasts "

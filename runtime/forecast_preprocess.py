@@ -240,8 +240,10 @@ class ModelInput:
     base: np.ndarray  # (n, horizon) float64: the seasonal base forecast, in normalized units
     level: np.ndarray  # (n, 1) float64: each window's level (1 without window_norm)
 
-    def __len__(self) -> int:
-        return len(self.x)
+    @classmethod
+    def concat(cls, parts: Sequence["ModelInput"]) -> "ModelInput":
+        """One batch from several (e.g. one ``make_input`` per series)."""
+        return cls(*(np.concatenate([getattr(p, k) for p in parts]) for k in ("x", "base", "level")))
 
 
 def _weekday_median(xn: np.ndarray, weeks: int) -> np.ndarray:
@@ -285,7 +287,7 @@ def features(scaled: np.ndarray, prep: "ForecastPreprocessing", standardize: boo
     return ModelInput(feats.astype(np.float32), _base(xn, prep), level)
 
 
-def finish(output: np.ndarray, inp: ModelInput, prep: "ForecastPreprocessing") -> np.ndarray:
+def finish(output: np.ndarray, inp: ModelInput) -> np.ndarray:
     """The model's outputs ``(n, horizon)`` -> the forecast in scaled units (float64).
 
     forecast = (output + base) * level; ``scaling.invert`` then gives the series' units.
@@ -293,7 +295,7 @@ def finish(output: np.ndarray, inp: ModelInput, prep: "ForecastPreprocessing") -
     return (np.asarray(output, dtype=np.float64) + inp.base) * inp.level
 
 
-def targets(scaled_y: np.ndarray, inp: ModelInput, prep: "ForecastPreprocessing") -> np.ndarray:
+def targets(scaled_y: np.ndarray, inp: ModelInput) -> np.ndarray:
     """The model outputs that ``finish`` turns into ``scaled_y``: training's regression targets."""
     return (np.asarray(scaled_y, dtype=np.float64) / inp.level - inp.base).astype(np.float32)
 

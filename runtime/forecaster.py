@@ -71,7 +71,7 @@ class Forecaster:
         """
         inp = make_input(last_values, self.preprocessing)
         y = self._model.invoke_one(inp.x)
-        return self.preprocessing.scaling.invert(finish(y, inp, self.preprocessing))[0]
+        return self.preprocessing.scaling.invert(finish(y, inp))[0]
 
     def predict_batch(self, series: Sequence[Sequence[float] | np.ndarray]) -> np.ndarray:
         """``predict`` for many series (n, horizon); a bad one raises naming its index."""
@@ -83,9 +83,8 @@ class Forecaster:
                 raise BadInputError(f"series {i}: {e}") from None
         if not inputs:
             return np.zeros((0, self.horizon))
-        inp = ModelInput(np.concatenate([i.x for i in inputs]), np.concatenate([i.base for i in inputs]),
-                         np.concatenate([i.level for i in inputs]))
-        return self.preprocessing.scaling.invert(finish(self._model.run(inp.x), inp, self.preprocessing))
+        inp = ModelInput.concat(inputs)
+        return self.preprocessing.scaling.invert(finish(self._model.run(inp.x), inp))
 
     def forecast(self, dates: Sequence[Any] | np.ndarray, values: Sequence[float] | np.ndarray
                  ) -> list[tuple[_dt.date, float]]:

@@ -122,7 +122,7 @@ def test_features_of_a_pure_weekly_series():
     np.testing.assert_allclose(inp.x[0, :, 0], x[0] / inp.level[0, 0], rtol=1e-6)  # the normalized window
     np.testing.assert_allclose(inp.x[0, :, 1], 0.0, atol=1e-6)  # no deviation from the weekly profile
     # the forecast of a zero correction is the same days of next week, in scaled units
-    np.testing.assert_allclose(finish(np.zeros((1, 7)), inp, FULL), x[:, :7], rtol=1e-6)
+    np.testing.assert_allclose(finish(np.zeros((1, 7)), inp), x[:, :7], rtol=1e-6)
     std = features(x, FULL)  # standardized with the contract's mean/std
     np.testing.assert_allclose(std.x[0, :, 0], (inp.x[0, :, 0] - 1.0) / 0.5, rtol=1e-5)
     np.testing.assert_allclose(std.x[0, :, 1], (inp.x[0, :, 1] - 0.0) / 0.25, atol=1e-5)
@@ -147,7 +147,7 @@ def test_finish_inverts_targets():
     x = 1 + 0.2 * rng.standard_normal((5, 14))
     y = 1 + 0.2 * rng.standard_normal((5, 7))
     inp = features(x, FULL)
-    np.testing.assert_allclose(finish(targets(y, inp, FULL), inp, FULL), y, rtol=1e-5)
+    np.testing.assert_allclose(finish(targets(y, inp), inp), y, rtol=1e-5)
     with pytest.raises(BadInputError, match=r"expected windows of shape \(n, 14\), got \(5, 13\)"):
         features(x[:, 1:], FULL)
 
@@ -158,4 +158,4 @@ def test_window_norm_makes_the_forecast_scale_equivariant():
     a, b = features(x, FULL), features(x / 2, FULL)
     np.testing.assert_allclose(a.x, b.x, atol=1e-4)  # equal up to the level's 1e-6 guard
     out = np.full((1, 7), 0.05)
-    np.testing.assert_allclose(finish(out, b, FULL), finish(out, a, FULL) / 2, rtol=1e-5)
+    np.testing.assert_allclose(finish(out, b), finish(out, a) / 2, rtol=1e-5)

@@ -62,8 +62,8 @@ last-week skip is harmful: a holiday in the last week is copied into the forecas
 normalization costs ~1-2k of validation/test MAE on 2019 and is kept for the recent regime.
 
 Export-friendliness: only layers the TFLite converter fuses or maps 1:1 (Conv1D, the tf-keras
-LSTM -> UNIDIRECTIONAL_SEQUENCE_LSTM, Dense, RepeatVector, Reshape); the exported signature has a
-fixed batch of 1: ``serving_function`` builds it.
+LSTM -> UNIDIRECTIONAL_SEQUENCE_LSTM, Dense, RepeatVector, Reshape); the exporter converts it
+with a fixed batch of 1 (``export/converters.py``).
 """
 
 from __future__ import annotations
@@ -71,14 +71,15 @@ from __future__ import annotations
 from inkcast.runtime.forecast_preprocess import INPUT_NAME, OUTPUT_NAME
 
 from .forecast_options import ForecastOptions
-from .tf_env import keras, tf
+from .tf_env import keras
 
 
 def build_model(options: ForecastOptions, head: str | None = None) -> keras.Model:
     """A fresh, uncompiled network for the options (``head`` overrides ``options.head``).
 
     Input: (window, channels) standardized features (``forecast_preprocess.features``); output:
-    (horizon,) standardized corrections (``forecast_preprocess.finish`` makes the forecast).
+    (horizon,) corrections to the seasonal base in normalized units (``forecast_preprocess.finish``
+    makes the forecast).
     """
     head = head or options.head
     if head not in ("vector", "seq2seq"):
@@ -98,19 +99,3 @@ def build_model(options: ForecastOptions, head: str | None = None) -> keras.Mode
         y = keras.layers.Reshape((h,), name="days")(z)
     y = keras.layers.Activation("linear", name=OUTPUT_NAME)(y)
     return keras.Model(inp, y, name=f"forecast_{head}")
-
-
-def serving_function(model: keras.Model, window: int, channels: int = 1):
-    """A concrete function with a fixed (1, window, channels) float32 input, as the converters need."""
-    spec = tf.TensorSpec((1, window, channels), tf.float32, name=INPUT_NAME)
-
-    @tf.function(input_signature=[spec])
-    def serve(x):
-        return model(x, training=False)
-
-    return serve.get_concrete_function()
-
-
-def input_signature(window: int, channels: int = 1):
-    """The tf2onnx input signature: batch fixed at 1, like the TFLite export."""
-    return (tf.TensorSpec((1, window, channels), tf.float32, name=INPUT_NAME),)

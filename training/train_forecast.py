@@ -68,7 +68,7 @@ def preprocessing_for(o: ForecastOptions, splits: Splits, series_info: dict[str,
                                  features=("value", "weekday_residual") if o.residual_input else ("value",),
                                  window_norm=o.window_norm, base=o.seasonal_skip, base_weeks=o.skip_weeks)
     x, _ = windows(scaled, o.window, o.horizon, splits.origins["train"])
-    raw = features(x, prep).x.astype(np.float64)
+    raw = features(x, prep, standardize=False).x.astype(np.float64)
     std = raw.std(axis=(0, 1))
     return dataclasses.replace(prep, input_mean=tuple(float(v) for v in raw.mean(axis=(0, 1))),
                                input_std=tuple(float(v) if v > 0 else 1.0 for v in std))
@@ -79,9 +79,9 @@ class Period:
 
     def __init__(self, scaled: np.ndarray, origins: np.ndarray, prep: ForecastPreprocessing):
         x, y = windows(scaled, prep.window, prep.horizon, origins)
-        self.windows, self.scaled_y = x[..., 0], y
+        self.windows = x[..., 0]
         self.inp: ModelInput = features(x, prep)
-        self.t = targets(y, self.inp, prep)
+        self.t = targets(y, self.inp)
         # |output - t| * level = |forecast - y| in scaled units: weighting by the level makes the
         # loss the scaled-unit error of the forecast, as if finish() were part of the graph.
         self.w = self.inp.level[:, 0].astype(np.float32)
@@ -121,7 +121,7 @@ def fit_model(o: ForecastOptions, head: str, data: dict[str, Period],
 
 def predict(model: "keras.Model", inp: ModelInput, prep: ForecastPreprocessing) -> np.ndarray:
     """Forecasts in the series' units for prepared inputs: the network, then ``finish``."""
-    return prep.scaling.invert(finish(model.predict(inp.x, batch_size=256, verbose=0), inp, prep))
+    return prep.scaling.invert(finish(model.predict(inp.x, batch_size=256, verbose=0), inp))
 
 
 def _write_weights(model: "keras.Model", path: Path) -> None:
