@@ -88,7 +88,7 @@ class SketchTask:
 
     def _from_folder(self, bundle: Bundle, folder: Path, per_category: int | None) -> BenchInputs:
         from inkcast.runtime.simplify import prepare_drawing
-        from inkcast.runtime.sketch_preprocess import drawing_to_features
+        from inkcast.runtime.sketch_preprocess import SketchPreprocessing
         from inkcast.training.quickdraw import iter_drawings, split_of
 
         m = bundle.manifest
@@ -96,7 +96,7 @@ class SketchTask:
         data_opts = (m.get("training") or {}).get("options", {}).get("data", {})
         fractions = tuple(data_opts.get("split_fractions") or (0.8, 0.1, 0.1))
         recognized_only = bool(data_opts.get("recognized_only", False))
-        max_points = int(m["preprocessing"]["max_points"])
+        prep = SketchPreprocessing.from_dict(m["preprocessing"])
         if not folder.is_dir():
             raise BenchDataError(f"{folder}: no such data folder (give --data a folder of <category>.ndjson files)")
         missing = [c for c in labels if not (folder / f"{c}.ndjson").is_file()]
@@ -111,7 +111,7 @@ class SketchTask:
                 if split_of(rec["key_id"], fractions) != "test":
                     continue
                 try:
-                    feats = drawing_to_features(prepare_drawing(rec["drawing"]), max_points)
+                    feats = prep.features_of(prepare_drawing(rec["drawing"]))
                 except BadInputError:
                     skipped += 1
                     continue

@@ -117,7 +117,8 @@ def evaluate_bundle(bundle: Path, data: Path, formats: list[str]) -> dict:
 
     b = load_bundle(bundle, task="sketch")
     ds = load_quickdraw(data, QuickDrawOptions(categories=tuple(b.manifest["labels"])),
-                        max_points=b.manifest["preprocessing"]["max_points"])
+                        max_points=b.manifest["preprocessing"]["max_points"],
+                        spacing=b.manifest["preprocessing"].get("resample_spacing"))
     test = ds["test"]
     results = {}
     for name in formats:

@@ -11,7 +11,7 @@ import datetime as _dt
 import json
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -44,10 +44,14 @@ class SketchExportOptions:
     allow_drop: bool = False  # write variants beyond max_drop anyway, marked in the manifest
     calibration_samples: int = 500  # training drawings used to calibrate integer variants
     min_agreement: float = 0.999  # top-1 agreement of float32 files with Keras on the test split
-    # For float32 variants. The fused TFLite LSTM kernel sums in a different order than TF; over
-    # long drawings that can grow: we measured a median of 6e-8 but 4.6e-3 on 1 of 268 drawings
-    # (length 65), with both XNNPACK and the builtin kernels and identical top-1.
-    max_probability_difference: float = 1e-2
+    # For float32 variants. The fused TFLite LSTM kernel sums in a different order than TF, and
+    # over long drawings the difference can grow: on the default model (resampled input) we
+    # measured a median of 1e-10 and a 99th percentile of 6e-7, but 1.5e-2 on 1 of 1,998 test
+    # drawings (128 rows, an ambiguous drawing at p = 0.38), with identical top-1 everywhere.
+    # So the typical drawing is held tight (p99) and the worst one loosely (max): a conversion
+    # bug moves many drawings, float summation order moves a few long ones.
+    max_probability_difference: float = 5e-2
+    p99_probability_difference: float = 1e-4
     onnx_opset: int = 17
 
 
@@ -70,6 +74,7 @@ class SketchExportContext:
     calibration: list[np.ndarray]
     options: SketchExportOptions
     run_dir: Path | None = None
+    preprocessing: SketchPreprocessing = field(default_factory=SketchPreprocessing)  # the run's contract
     _onnx_float: bytes | None = None
 
     def onnx_float(self) -> bytes:
@@ -83,7 +88,7 @@ def _tflite_float32(ctx: SketchExportContext) -> bytes:
 
 
 def _onnx_float32(ctx: SketchExportContext) -> bytes:
-    meta = {"labels": json.dumps(ctx.labels), "preprocessing": json.dumps(SketchPreprocessing().to_dict()),
+    meta = {"labels": json.dumps(ctx.labels), "preprocessing": json.dumps(ctx.preprocessing.to_dict()),
             "task": "sketch", "producer": f"inkcast {inkcast.__version__}"}
     return to_onnx(ctx.model, (None, None, 3), INPUT_NAME, OUTPUT_NAME, ctx.options.onnx_opset, meta)
 
@@ -167,7 +172,9 @@ def export_sketch(run_dir: str | Path, out_dir: str | Path,
 
         cal_rows, cal_y, _ = load_rows(run / "calibration.npz")
         calibration = pick_calibration(cal_rows, cal_y, o.calibration_samples)
-    ctx = SketchExportContext(model=model, labels=labels, calibration=calibration, options=o, run_dir=run)
+    prep = SketchPreprocessing(resample_spacing=train_opts.resample_spacing)
+    ctx = SketchExportContext(model=model, labels=labels, calibration=calibration, options=o, run_dir=run,
+                              preprocessing=prep)
     log(f"Keras reference on {len(rows)} test drawings ...")
     from inkcast.training.train_sketch import predict_rows
     from inkcast.training.quickdraw import SketchSplit
@@ -202,9 +209,12 @@ def export_sketch(run_dir: str | Path, out_dir: str | Path,
             m["drop_points"] = round(100 * (ref_metrics["top1"] - m["top1"]), 3)
             if v.dtype == "float32":
                 problem = None
-                if m["agreement"] < o.min_agreement or m["max_probability_difference"] > o.max_probability_difference:
-                    problem = (f"top-1 agreement {m['agreement']:.4f} (need >= {o.min_agreement}), max probability "
-                               f"difference {m['max_probability_difference']:.2e} (limit {o.max_probability_difference})")
+                if (m["agreement"] < o.min_agreement or m["max_probability_difference"] > o.max_probability_difference
+                        or m["p99_probability_difference"] > o.p99_probability_difference):
+                    problem = (f"top-1 agreement {m['agreement']:.4f} (need >= {o.min_agreement}), probability "
+                               f"difference max {m['max_probability_difference']:.2e} (limit "
+                               f"{o.max_probability_difference}), 99th percentile "
+                               f"{m['p99_probability_difference']:.2e} (limit {o.p99_probability_difference})")
             else:
                 problem = None if m["drop_points"] <= o.max_drop else (
                     f"top-1 drop {m['drop_points']:.2f} points against Keras float32 (limit --max-drop {o.max_drop})")
@@ -229,7 +239,7 @@ def export_sketch(run_dir: str | Path, out_dir: str | Path,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "inkcast_version": inkcast.__version__,
             "labels": labels,
-            "preprocessing": SketchPreprocessing().to_dict(),
+            "preprocessing": prep.to_dict(),
             "input": {"name": INPUT_NAME, "shape": ["batch", "time", 3], "dtype": "float32",
                       "description": "rows of (dx, dy, end_of_stroke), left-padded with zero rows; "
                                      "TFLite files take batch 1 at any time length"},

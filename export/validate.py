@@ -42,10 +42,14 @@ def topk_accuracy(probs: np.ndarray, y: np.ndarray, k: int) -> float:
 
 
 def compare_classifier(probs: np.ndarray, reference: np.ndarray, y: np.ndarray) -> dict[str, float]:
-    """Top-1/top-3 of a variant, its top-1 agreement with the reference, the largest difference."""
+    """Top-1/top-3 of a variant, its top-1 agreement with the reference, and how far its
+    probabilities are from the reference's: the largest difference, and the 99th percentile of
+    each drawing's largest difference."""
+    per_drawing = np.abs(probs - reference).max(axis=1)
     return {
         "top1": topk_accuracy(probs, y, 1),
         "top3": topk_accuracy(probs, y, 3),
         "agreement": float((probs.argmax(1) == reference.argmax(1)).mean()),
-        "max_probability_difference": float(np.abs(probs - reference).max()),
+        "max_probability_difference": float(per_drawing.max()),
+        "p99_probability_difference": float(np.percentile(per_drawing, 99)),
     }

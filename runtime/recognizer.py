@@ -11,7 +11,7 @@ from .backends import BACKENDS, open_model
 from .bundle import load_bundle
 from .errors import BadInputError, BundleError
 from .simplify import prepare_drawing
-from .sketch_preprocess import drawing_to_features, pad_left
+from .sketch_preprocess import SketchPreprocessing, pad_left
 
 
 class SketchRecognizer:
@@ -47,7 +47,8 @@ class SketchRecognizer:
         path = self.bundle.path_of(self.format, verify=verify)
         m = self.bundle.manifest
         self.labels: list[str] = list(m["labels"])
-        self.max_points: int = int(m["preprocessing"]["max_points"])
+        self.preprocessing = SketchPreprocessing.from_dict(m["preprocessing"])
+        self.max_points: int = self.preprocessing.max_points
         self._model = open_model(path, self.backend, num_threads, variant.get("quantization"))
         n_out = self._model.run(pad_left([np.array([[0.1, 0.1, 1.0]], np.float32)])).shape[-1]
         if n_out != len(self.labels):
@@ -55,7 +56,7 @@ class SketchRecognizer:
 
     def features(self, drawing: Any) -> np.ndarray:
         """The (length, 3) model input for a drawing (the runtime's preprocessing contract)."""
-        return drawing_to_features(drawing, self.max_points)
+        return self.preprocessing.features_of(drawing)
 
     def probabilities_of_features(self, rows: Sequence[np.ndarray]) -> np.ndarray:
         """Class probabilities (n, n_labels) for preprocessed rows, each run at its own length.

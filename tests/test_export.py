@@ -26,7 +26,8 @@ def test_manifest_has_everything_a_device_needs(sketch_bundle):
         v = m["variants"][name]
         assert v["input"]["dtype"] == "float32"
         assert v["accuracy"]["agreement"] >= 0.999, name
-        assert v["accuracy"]["max_probability_difference"] <= 1e-2, name
+        assert v["accuracy"]["max_probability_difference"] <= 5e-2, name
+        assert v["accuracy"]["p99_probability_difference"] <= 1e-4, name
         assert abs(v["accuracy"]["top1"] - m["reference"]["top1"]) <= 0.001
     assert (sketch_bundle / "labels.txt").read_text().split() == m["labels"]
 

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 from inkcast.runtime.errors import BadInputError
-from inkcast.runtime.sketch_preprocess import (MAX_POINTS, drawing_to_features, pad_left,
-                                               SketchPreprocessing)
+from inkcast.runtime.sketch_preprocess import (MAX_POINTS, SPACING, SketchPreprocessing, drawing_to_features,
+                                               drawing_to_points, pad_left, resample_points)
 
 SQUARE = [[[0, 100, 100, 0, 0], [0, 0, 50, 50, 0]]]
 
 
 def test_offsets_are_normalized_per_axis_and_mark_stroke_ends():
-    f = drawing_to_features(SQUARE + [[[10, 20], [10, 10]]])
+    f = drawing_to_features(SQUARE + [[[10, 20], [10, 10]]], spacing=None)
     assert f.dtype == np.float32 and f.shape == (6, 3)
     # x spans 0..100 and y 0..50: both become 0..1, so the square's sides are unit offsets.
     np.testing.assert_allclose(f[:4, :2], [[1, 0], [0, 1], [-1, 0], [0, -1]], atol=1e-6)
@@ -25,19 +25,67 @@ def test_offsets_are_normalized_per_axis_and_mark_stroke_ends():
 def test_no_real_row_is_all_zero():
     # a repeated point and a new stroke starting where the last ended
     d = [[[0, 0, 10, 10], [0, 0, 0, 10]], [[10, 20], [10, 20]]]
-    f = drawing_to_features(d)
-    assert np.all(np.abs(f).max(axis=1) > 0)
-    assert f[:, 2].sum() == 2  # both stroke ends survive
+    for spacing in (None, SPACING):
+        f = drawing_to_features(d, spacing=spacing)
+        assert np.all(np.abs(f).max(axis=1) > 0)
+        assert f[:, 2].sum() == 2  # both stroke ends survive
 
 
 def test_long_drawings_keep_their_first_max_points_rows():
     xs = list(range(0, 300))
     ys = [int(50 + 40 * math.sin(i / 7)) for i in xs]
-    full = drawing_to_features([[xs, ys]], max_points=10_000)
-    cut = drawing_to_features([[xs, ys]])
+    full = drawing_to_features([[xs, ys]], max_points=10_000, spacing=None)
+    cut = drawing_to_features([[xs, ys]], spacing=None)
     assert len(full) == 299 and len(cut) == MAX_POINTS
     np.testing.assert_array_equal(cut, full[:MAX_POINTS])
     assert SketchPreprocessing().to_dict()["max_points"] == MAX_POINTS
+
+
+def test_resampling_places_a_point_every_spacing_along_each_stroke():
+    # An L-shaped stroke 200 + 100 units long in a 200 x 100 box, and a short second stroke.
+    d = [[[0, 200, 200], [0, 0, 100]], [[0, 0], [50, 100]]]
+    r = resample_points(drawing_to_points(d), spacing=16.0)
+    ends = np.flatnonzero(r[:, 2] == 1)
+    assert len(ends) == 2  # one pen-up per stroke, on each stroke's last point
+    first, second = r[: ends[0] + 1, :2], r[ends[0] + 1 :, :2]
+    # Scaled so the longer side is 255: the stroke is 255 + 127.5 long.
+    np.testing.assert_allclose(first[[0, -1]], [[0, 0], [255, 127.5]])
+    np.testing.assert_allclose(second[[0, -1]], [[0, 63.75], [0, 127.5]])
+    steps = np.linalg.norm(np.diff(first, axis=0), axis=1)
+    # Every step is the spacing along the path (shorter only across the corner), the last one
+    # between half and one and a half spacings.
+    assert np.all(steps[:-1] <= 16.0 + 1e-9) and np.sum(steps[:-1] < 16.0 - 1e-9) == 1
+    assert 8.0 <= steps[-1] <= 24.0
+    assert len(first) == 1 + round((255 + 127.5) / 16.0)
+
+
+def test_resampled_input_ignores_how_the_drawing_was_sampled():
+    """The reason for resampling: extra points on a straight segment, or the drawing at another
+    scale, give the same model rows; a corner moved by a pixel changes the rows only slightly."""
+    d = [[[0, 90, 120, 30], [0, 10, 80, 60]], [[10, 60], [70, 75]]]
+    f = drawing_to_features(d)
+    densified = [[[0, 30, 60, 90, 105, 120, 30], [0, 10 / 3, 20 / 3, 10, 45, 80, 60]], [[10, 35, 60], [70, 72.5, 75]]]
+    np.testing.assert_allclose(drawing_to_features(densified), f, atol=1e-6)
+    scaled = [[[3 * v + 500 for v in s[0]], [3 * v + 900 for v in s[1]]] for s in d]
+    np.testing.assert_allclose(drawing_to_features(scaled), f, atol=1e-6)
+    nudged = [[[0, 91, 120, 30], [0, 11, 80, 60]], d[1]]
+    g = drawing_to_features(nudged)
+    assert g.shape == f.shape and np.abs(g - f).max() < 0.02
+    # Without resampling the extra points are extra rows.
+    assert len(drawing_to_features(densified, spacing=None)) > len(drawing_to_features(d, spacing=None))
+
+
+def test_single_point_strokes_and_the_manifest_field():
+    d = [[[5], [5]], [[0, 100], [0, 100]]]  # a dot, then a line
+    r = resample_points(drawing_to_points(d), 16.0)
+    assert r[0, 2] == 1 and r[-1, 2] == 1 and len(r) == 1 + 1 + round(255 * math.sqrt(2) / 16)
+    assert SketchPreprocessing().to_dict()["resample_spacing"] == SPACING
+    # A manifest written before resampling existed means: use the drawing's own points.
+    old = SketchPreprocessing().to_dict()
+    del old["resample_spacing"]
+    prep = SketchPreprocessing.from_dict(old)
+    assert prep.resample_spacing is None
+    np.testing.assert_array_equal(prep.features_of(SQUARE), drawing_to_features(SQUARE, spacing=None))
 
 
 def test_numpy_strokes_are_accepted():

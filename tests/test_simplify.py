@@ -300,24 +300,23 @@ def recognizer(sketch_bundle):
 
 
 def test_model_agrees_on_recovered_raw_phone_input(recognizer, test_drawings):
-    """The issue's proof, on real test-split drawings made into raw phone input and recovered.
+    """The issue's proof, on real test-split drawings made into raw phone input and recovered:
+    the >= 99 % bar, met by the small model the fixtures train as well as the default one.
 
-    Measured with the default bundle (96.45 % top-1), ``python -m inkcast.benchmarks.raw_agreement
-    --bundle bundles/sketch --per-category 1000 --seeds 5``: 98.84 % mean top-1 agreement at +-2 px
-    jitter on all 1,998 test drawings (per seed 98.65-99.05 %), against 99.30 % for merely
-    re-simplifying the originals and 19 % for raw input fed to the model unsimplified
-    (``tests/test_full_model.py`` checks that bundle). The rest is the model changing its mind
-    when RDP keeps one point more or less on a borderline drawing, so the bar here is relative to
-    that floor: this test
-    must also hold for the small model the fixtures train in 90 s.
+    Measured with the default bundle (96.80 % top-1), ``python -m inkcast.benchmarks.raw_agreement
+    --bundle bundles/sketch --per-category 1000 --seeds 5``: 99.71 % mean top-1 agreement at +-2 px
+    jitter on all 1,998 test drawings (per seed 99.60-99.80 %), 99.95 % for merely re-simplifying
+    the originals, 97.6 % for raw input fed to the model unsimplified (``tests/test_full_model.py``
+    checks that bundle). Before the model input was resampled by arc length it was 98.84 %.
     """
     report = raw_agreement(recognizer, test_drawings, seeds=(7, 8, 9), jitter=2.0)
     assert report["drawings"] >= 250
+    assert report["agreement_mean"] >= 0.99, report
+    assert report["agreement_min"] >= 0.98, report
     floor = report["resimplified_agreement"]  # what re-running Google's steps alone changes
-    assert report["agreement_mean"] >= floor - 0.02, report
-    assert report["agreement_min"] >= 0.93, report
-    # Without the pipeline the same raw input is nearly unrecognizable to the model.
-    assert report["unsimplified_agreement_mean"] <= report["agreement_mean"] - 0.3, report
+    assert report["agreement_mean"] >= floor - 0.01, report
+    # The pipeline still earns its place: raw input fed to the model as it is agrees less often.
+    assert report["unsimplified_agreement_mean"] < report["agreement_mean"], report
 
 
 def test_predict_on_simplified_input_is_unchanged_by_detection(recognizer, test_drawings):

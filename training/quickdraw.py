@@ -15,7 +15,7 @@ from typing import Iterator
 import numpy as np
 
 from inkcast.runtime.errors import BadInputError
-from inkcast.runtime.sketch_preprocess import MAX_POINTS, drawing_to_points, points_to_features
+from inkcast.runtime.sketch_preprocess import MAX_POINTS, SPACING, drawing_to_points, points_to_features
 
 SPLITS = ("train", "validation", "test")
 
@@ -101,8 +101,8 @@ class SketchDataset:
 
 
 def load_quickdraw(folder: str | Path, options: QuickDrawOptions | None = None,
-                   max_points: int = MAX_POINTS) -> SketchDataset:
-    """Read, validate, preprocess and split a Quick, Draw! folder."""
+                   max_points: int = MAX_POINTS, spacing: float | None = SPACING) -> SketchDataset:
+    """Read, validate, preprocess (``points_to_features``) and split a Quick, Draw! folder."""
     options = options or QuickDrawOptions()
     folder = Path(folder)
     available = list_categories(folder)
@@ -119,7 +119,7 @@ def load_quickdraw(folder: str | Path, options: QuickDrawOptions | None = None,
                 break
             try:
                 points = drawing_to_points(rec["drawing"])
-                feats = points_to_features(points, max_points)
+                feats = points_to_features(points, max_points, spacing)
             except BadInputError as e:
                 raise BadInputError(f"{path}:{lineno}: bad drawing: {e}") from None
             s = splits[split_of(rec["key_id"], options.split_fractions)]

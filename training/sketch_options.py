@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from inkcast.runtime.sketch_preprocess import SPACING
+
 from .quickdraw import QuickDrawOptions
 from .sketch_model import SketchModelOptions
 
@@ -19,6 +21,7 @@ class SketchTrainOptions:
     batch_size: int = 64
     learning_rate: float = 2e-3
     patience: int = 5  # epochs without a better validation accuracy before stopping
+    resample_spacing: float | None = SPACING  # the preprocessing contract's resampling (None: off)
     augment: bool = True  # random rotation and shear of each training drawing, every epoch
     rotate_degrees: float = 12.0
     shear: float = 0.15
@@ -42,6 +45,7 @@ class SketchTrainOptions:
         if got != want:
             raise ValueError(f"the run's model options {sorted(got)} do not match this inkcast's "
                              f"{sorted(want)}: retrain with this version")
+        d.setdefault("resample_spacing", None)  # runs from before resampling used the raw points
         data = QuickDrawOptions(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.pop("data", {}).items()})
         model = SketchModelOptions(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.pop("model", {}).items()})
         return cls(data=data, model=model, **d)

@@ -85,7 +85,7 @@ class BucketedBatches(keras.utils.Sequence):
                 try:
                     pts = augment_points(self.split.points[j], self.rng, self.o.rotate_degrees, self.o.shear,
                                          self.o.drop_points)
-                    rows.append(points_to_features(pts, MAX_POINTS))
+                    rows.append(points_to_features(pts, MAX_POINTS, self.o.resample_spacing))
                 except ValueError:
                     rows.append(self.split.features[j])
         else:
@@ -224,4 +224,4 @@ def train_sketch(dataset: SketchDataset, out_dir: str | Path, options: SketchTra
 def train_sketch_from_folder(data_dir: str | Path, out_dir: str | Path,
                              options: SketchTrainOptions | None = None) -> dict[str, Any]:
     o = options or SketchTrainOptions()
-    return train_sketch(load_quickdraw(data_dir, o.data), out_dir, o)
+    return train_sketch(load_quickdraw(data_dir, o.data, spacing=o.resample_spacing), out_dir, o)
