@@ -33,6 +33,10 @@ def cmd_train_sketch(a: argparse.Namespace) -> int:
             setattr(o, key, getattr(a, key))
     if a.no_augment:
         o.augment = False
+    if a.resample_spacing is not None:
+        if a.resample_spacing < 0:
+            return _err(f"--resample-spacing must be 0 (off) or positive, got {a.resample_spacing}")
+        o.resample_spacing = a.resample_spacing or None
     train_sketch_from_folder(a.data, a.out, o)
     print(f"run folder: {a.out} (metrics.json, model.weights.h5)")
     return 0
@@ -225,6 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     ts.add_argument("--seed", type=int)
     ts.add_argument("--max-train-seconds", type=float)
     ts.add_argument("--no-augment", action="store_true")
+    ts.add_argument("--resample-spacing", type=float,
+                    help="arc-length resampling step of the model input in the 0..255 frame "
+                         "(default 16; 0 = the drawing's own points, the earlier input)")
     ts.set_defaults(func=cmd_train_sketch)
     tf_ = tr.add_parser("forecast", help="train the 7-day forecaster on a daily CSV series")
     tf_.add_argument("--data", required=True, help="CSV file")

@@ -52,3 +52,10 @@ def test_demo_runs_end_to_end_on_the_builtin_generator(tmp_path):
     assert "built-in generator" in r.stdout
     assert (tmp_path / "demo" / "bundle" / "manifest.json").is_file()
     assert r.stdout.count(" -> ") == 5
+
+
+def test_train_refuses_a_negative_resample_spacing(quickdraw_dir, tmp_path, capsys):
+    assert main(["train", "sketch", "--data", str(quickdraw_dir), "--out", str(tmp_path / "r"),
+                 "--resample-spacing", "-1"]) == 2
+    assert "--resample-spacing must be 0 (off) or positive, got -1" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()

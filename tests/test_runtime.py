@@ -114,3 +114,20 @@ def test_corrupt_manifest_and_unknown_variant(bundle_copy):
 def test_unknown_backend(sketch_bundle):
     with pytest.raises(ValueError, match="unknown backend"):
         SketchRecognizer(sketch_bundle, backend="coreml")
+
+
+def test_bundle_preprocessing_comes_from_its_manifest(bundle_copy, test_drawings):
+    """The recognizer resamples as the bundle's model was trained: with the manifest's spacing,
+    and not at all for a bundle written before ``resample_spacing`` existed."""
+    from inkcast.runtime.sketch_preprocess import drawing_to_features
+
+    d = test_drawings[0]["drawing"]
+    m = json.loads((bundle_copy / "manifest.json").read_text())
+    spacing = m["preprocessing"]["resample_spacing"]
+    assert spacing == 16.0
+    np.testing.assert_array_equal(SketchRecognizer(bundle_copy).features(d), drawing_to_features(d, spacing=spacing))
+    del m["preprocessing"]["resample_spacing"]
+    (bundle_copy / "manifest.json").write_text(json.dumps(m))
+    old = SketchRecognizer(bundle_copy)
+    assert old.preprocessing.resample_spacing is None
+    np.testing.assert_array_equal(old.features(d), drawing_to_features(d, spacing=None))
