@@ -119,12 +119,12 @@ def test_unknown_backend(sketch_bundle):
 def test_bundle_preprocessing_comes_from_its_manifest(bundle_copy, test_drawings):
     """The recognizer resamples as the bundle's model was trained: with the manifest's spacing,
     and not at all for a bundle written before ``resample_spacing`` existed."""
-    from inkcast.runtime.sketch_preprocess import drawing_to_features
+    from inkcast.runtime.sketch_preprocess import SPACING, drawing_to_features
 
     d = test_drawings[0]["drawing"]
     m = json.loads((bundle_copy / "manifest.json").read_text())
     spacing = m["preprocessing"]["resample_spacing"]
-    assert spacing == 16.0
+    assert spacing == SPACING
     np.testing.assert_array_equal(SketchRecognizer(bundle_copy).features(d), drawing_to_features(d, spacing=spacing))
     del m["preprocessing"]["resample_spacing"]
     (bundle_copy / "manifest.json").write_text(json.dumps(m))
