@@ -33,7 +33,7 @@ def cmd_train_sketch(a: argparse.Namespace) -> int:
             setattr(o, key, getattr(a, key))
     if a.no_augment:
         o.augment = False
-    if a.resample_spacing is not None:
+    if getattr(a, "resample_spacing", None) is not None:  # `demo` trains without the flag
         if a.resample_spacing < 0:
             return _err(f"--resample-spacing must be 0 (off) or positive, got {a.resample_spacing}")
         o.resample_spacing = a.resample_spacing or None
