@@ -150,18 +150,18 @@ def resample_points(points: np.ndarray, spacing: float = SPACING) -> np.ndarray:
     extent = float(xy.max())
     if extent > 0:
         xy = xy * (255.0 / extent)
-    ends = np.flatnonzero(points[:, 2] == 1)
     out: list[np.ndarray] = []
     start = 0
-    for end in ends:
+    for end in np.flatnonzero(points[:, 2] == 1):
         s = xy[start : end + 1]
         start = end + 1
-        seg = np.sqrt((np.diff(s, axis=0) ** 2).sum(axis=1))
-        arc = np.concatenate([[0.0], np.cumsum(seg)])
+        arc = np.concatenate([[0.0], np.cumsum(np.sqrt((np.diff(s, axis=0) ** 2).sum(axis=1)))])
         length = arc[-1]
-        at = np.arange(0.0, max(length - spacing / 2, 0.0), spacing)
-        at = np.append(at, length) if length > 0 else np.zeros(1)
-        keep = np.concatenate([[True], seg > 0])  # np.interp needs increasing arc positions
+        if length == 0:
+            at = np.zeros(1)
+        else:  # 0, spacing, 2 spacing, ... (none within spacing / 2 of the end), then the end
+            at = np.append(np.arange(0.0, max(length - spacing / 2, spacing / 2), spacing), length)
+        keep = np.concatenate([[True], np.diff(arc) > 0])  # np.interp needs increasing positions
         r = np.zeros((len(at), 3))
         r[:, 0] = np.interp(at, arc[keep], s[keep, 0])
         r[:, 1] = np.interp(at, arc[keep], s[keep, 1])

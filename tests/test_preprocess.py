@@ -120,3 +120,10 @@ def test_pad_left_puts_zero_rows_first():
 def test_bad_drawings_raise_a_clear_error(drawing, message):
     with pytest.raises(BadInputError, match=message):
         drawing_to_features(drawing)
+
+
+def test_a_short_stroke_keeps_both_ends():
+    # a 10-unit tick (shorter than half the spacing) next to a long line: the tick's direction stays
+    d = [[[0, 255], [0, 0]], [[100, 100], [50, 60]]]
+    r = resample_points(drawing_to_points(d), 24.0)
+    np.testing.assert_allclose(r[-2:], [[100, 50, 0], [100, 60, 1]])
