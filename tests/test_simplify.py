@@ -299,18 +299,22 @@ def recognizer(sketch_bundle):
     return SketchRecognizer(sketch_bundle, backend="tflite")
 
 
-def test_model_agrees_on_recovered_raw_phone_input(recognizer, test_drawings):
+def test_model_agrees_on_recovered_raw_phone_input(recognizer, quickdraw_dir):
     """The issue's proof, on real test-split drawings made into raw phone input and recovered:
     the >= 99 % bar, met by the small model the fixtures train as well as the default one.
 
-    Measured with the default bundle (96.65 % top-1), ``python -m inkcast.benchmarks.raw_agreement
+    Measured with the default bundle (96.35 % top-1), ``python -m inkcast.benchmarks.raw_agreement
     --bundle bundles/sketch --per-category 1000 --seeds 5``: 99.69 % mean top-1 agreement at +-2 px
-    jitter on all 1,998 test drawings (per seed 99.50-99.85 %), 99.85 % for merely re-simplifying
-    the originals, 97.8 % for raw input fed to the model unsimplified (``tests/test_full_model.py``
+    jitter on all 1,998 test drawings (per seed 99.65-99.75 %), 99.75 % for merely re-simplifying
+    the originals, 96.5 % for raw input fed to the model unsimplified (``tests/test_full_model.py``
     checks that bundle). The same recipe on the drawings' own points (``--resample-spacing 0``): 98.96 %.
+    The small CI model, on the 1,000 drawings here: 99.37 % (per seed 99.3-99.5 %).
     """
-    report = raw_agreement(recognizer, test_drawings, seeds=(7, 8, 9), jitter=2.0)
-    assert report["drawings"] >= 250
+    from inkcast.benchmarks.how_early import load_split
+
+    drawings = load_split(quickdraw_dir, "test", 200)  # 200 per category: a steadier figure than 60
+    report = raw_agreement(recognizer, drawings, seeds=(7, 8, 9), jitter=2.0)
+    assert report["drawings"] >= 950
     assert report["agreement_mean"] >= 0.99, report
     assert report["agreement_min"] >= 0.98, report
     floor = report["resimplified_agreement"]  # what re-running Google's steps alone changes
