@@ -117,12 +117,13 @@ def evaluate_bundle(bundle: Path, data: Path, formats: list[str]) -> dict:
 
     from inkcast.runtime import SketchRecognizer
     from inkcast.runtime.bundle import load_bundle
+    from inkcast.runtime.sketch_preprocess import SketchPreprocessing
     from inkcast.training.quickdraw import QuickDrawOptions, load_quickdraw
 
     b = load_bundle(bundle, task="sketch")
+    prep = SketchPreprocessing.from_dict(b.manifest["preprocessing"])
     ds = load_quickdraw(data, QuickDrawOptions(categories=tuple(b.manifest["labels"])),
-                        max_points=b.manifest["preprocessing"]["max_points"],
-                        spacing=b.manifest["preprocessing"].get("resample_spacing"))
+                        max_points=prep.max_points, spacing=prep.resample_spacing)
     test = ds["test"]
     results = {}
     for name in formats:
@@ -231,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     ts.add_argument("--no-augment", action="store_true")
     ts.add_argument("--resample-spacing", type=float,
                     help="arc-length resampling step of the model input in the 0..255 frame "
-                         "(default 16; 0 = the drawing's own points, the earlier input)")
+                         "(default 24; 0 = the drawing's own points, the earlier input)")
     ts.set_defaults(func=cmd_train_sketch)
     tf_ = tr.add_parser("forecast", help="train the 7-day forecaster on a daily CSV series")
     tf_.add_argument("--data", required=True, help="CSV file")

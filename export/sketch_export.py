@@ -43,8 +43,8 @@ class SketchExportOptions:
     max_drop: float = 0.5  # top-1 points a quantized variant may lose against Keras float32
     allow_drop: bool = False  # write variants beyond max_drop anyway, marked in the manifest
     calibration_samples: int = 500  # training drawings used to calibrate integer variants
-    min_agreement: float = 0.999  # top-1 agreement of float32 files with Keras on the test split,
-    tie_margin: float = 0.01  # not counting drawings Keras itself scores a tie within this margin
+    min_agreement: float = 0.999  # top-1 agreement of float32 files with Keras on the test split ...
+    tie_margin: float = 0.01  # ... not counting drawings whose top two Keras scores within this margin
     # For float32 variants. The fused TFLite LSTM kernel sums in a different order than TF, and
     # over long drawings the difference can grow: on a model with input resampled every 16 units
     # we measured a median of 1e-10 and a 99th percentile of 6e-7, but 1.5e-2 on 1 of 1,998 test

@@ -48,11 +48,15 @@ class SketchRecognizer:
         m = self.bundle.manifest
         self.labels: list[str] = list(m["labels"])
         self.preprocessing = SketchPreprocessing.from_dict(m["preprocessing"])
-        self.max_points: int = self.preprocessing.max_points
         self._model = open_model(path, self.backend, num_threads, variant.get("quantization"))
         n_out = self._model.run(pad_left([np.array([[0.1, 0.1, 1.0]], np.float32)])).shape[-1]
         if n_out != len(self.labels):
             raise BundleError(f"{path}: the model has {n_out} outputs but the manifest lists {len(self.labels)} labels")
+
+    @property
+    def max_points(self) -> int:
+        """The longest model input in rows (the bundle's ``preprocessing.max_points``)."""
+        return self.preprocessing.max_points
 
     def features(self, drawing: Any) -> np.ndarray:
         """The (length, 3) model input for a drawing (the runtime's preprocessing contract)."""
