@@ -17,12 +17,12 @@ import numpy as np
 
 from inkcast.runtime.bundle import load_bundle
 from inkcast.runtime.errors import BackendUnavailableError
+from inkcast.tasks import EvalInputs, spec_for
 
 from .coldstart import measure_coldstart
 from .latency import Config, LatencyBench, Plan, open_config
 from .machine import load_average, machine_info, usable_cores
 from .stats import by_length, ratio_over_rounds, summarize
-from .tasks import BenchInputs, task_for
 
 SCHEMA = "inkcast-bench/1"
 LENGTH_EDGES = [0, 16, 32, 48, 64, 96, 128]
@@ -123,13 +123,13 @@ def run_bench(bundle_dir: str | Path, options: BenchOptions | None = None,
     o = options or BenchOptions.for_mode(False)
     t_start = time.monotonic()
     bundle = load_bundle(bundle_dir)
-    task = task_for(bundle)
+    task = spec_for(bundle.task)
     machine = machine_info()
     settings_threads = thread_settings(o.threads)
     reference = pick_reference(bundle, o.reference)
 
     progress(f"bundle {bundle.root} (task {bundle.task}, variants: {', '.join(bundle.variants)})")
-    acc_inputs: BenchInputs = task.load_inputs(bundle, o.data, o.accuracy_per_category)
+    acc_inputs: EvalInputs = task.load_inputs(bundle, o.data, o.accuracy_per_category)
     inputs = task.subset(acc_inputs, o.per_category)
     L = inputs.lengths
     progress(f"{len(acc_inputs)} test items from {acc_inputs.source} for accuracy, {len(inputs)} of them for "

@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from inkcast import HEAVY_MODULES
+
 from .stats import median_spread
 
 BACKEND_MODULES = {"tflite": "ai_edge_litert.interpreter", "onnx": "onnxruntime"}
@@ -38,6 +40,13 @@ CHILD = r'''
 import time
 _t0 = time.perf_counter()
 import json, resource, sys
+_attempted = []
+class _Watch:  # records every attempt to import a training-side module, even one that would fail
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {heavy!r}:
+            _attempted.append(name)
+        return None
+sys.meta_path.insert(0, _Watch())
 def _status(key):
     try:
         with open("/proc/self/status") as f:
@@ -64,26 +73,34 @@ print("INKCAST_COLDSTART " + json.dumps({{
     "in_process_ms": (_t3 - _t0) * 1e3 - (_t2b - _t2) * 1e3,
     "rss_after_import_mb": _rss1, "rss_after_load_mb": _rss2, "rss_after_prediction_mb": _rss3,
     "peak_rss_mb": _status("VmHWM"), "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-    "tensorflow_imported": "tensorflow" in sys.modules}}))
+    "tensorflow_imported": "tensorflow" in sys.modules, "heavy_imports_attempted": sorted(set(_attempted))}}))
 '''
 
 
 def child_code(task, bundle_dir: Path, variant: str, backend: str, num_threads: int, item_file: Path) -> str:
     load_code, predict_code = task.coldstart_code()
-    return CHILD.format(bundle=str(bundle_dir), variant=variant, threads=num_threads,
+    return CHILD.format(bundle=str(bundle_dir), variant=variant, threads=num_threads, heavy=HEAVY_MODULES,
                         backend_module=BACKEND_MODULES[backend], load_code=load_code,
                         predict_code=predict_code, item_file=str(item_file))
 
 
-def run_once(code: str, timeout: float = 120.0) -> dict:
+def run_once(code: str, timeout: float = 120.0, python: str = sys.executable, cwd: str | None = None) -> dict:
+    """One fresh ``python -c code``: the figures it prints, plus wall time from spawn to exit
+    (``process_ms``)."""
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, env=env)
+    p = subprocess.Popen([python, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd)
+    try:
+        out_b, err_b = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.communicate()
+        raise RuntimeError(f"cold-start process did not finish in {timeout:.0f} s") from None
     wall = (time.perf_counter() - t0) * 1e3
-    line = next((ln for ln in p.stdout.splitlines() if ln.startswith("INKCAST_COLDSTART ")), None)
+    line = next((ln for ln in out_b.decode().splitlines() if ln.startswith("INKCAST_COLDSTART ")), None)
     if p.returncode != 0 or line is None:
-        raise RuntimeError(f"cold-start process failed (exit {p.returncode}): {p.stderr.strip()[-2000:]}")
+        raise RuntimeError(f"cold-start process failed (exit {p.returncode}): {err_b.decode().strip()[-2000:]}")
     out = json.loads(line.split(" ", 1)[1])
     out["process_ms"] = wall
     return out

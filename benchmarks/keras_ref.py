@@ -1,7 +1,7 @@
 """Reference rows: the trained Keras model, timed in the same benchmark run as the exported files.
 
 The Keras model is rebuilt from the bundle's run folder (``manifest.training.run_dir``) by
-``inkcast.export.sketch_export.load_run`` in a separate process per thread setting, because
+the task spec's ``load_model`` in a separate process per thread setting, because
 TensorFlow fixes its thread pools when it starts and because importing it must not disturb the
 runtime's measurements (nor its cold-start and memory figures). Two rows per thread setting:
 
@@ -34,18 +34,17 @@ from typing import Callable
 
 import numpy as np
 
+from inkcast.data.rows import load_rows, save_rows
+
 from .stats import summarize
 
 
 def _save_rows(path: Path, rows: list[np.ndarray]) -> None:
-    offsets = np.cumsum([0] + [len(r) for r in rows]).astype(np.int64)
-    np.savez(path, rows=np.concatenate(rows).astype(np.float32), offsets=offsets)
+    save_rows(path, rows, np.zeros(len(rows), np.int64), [""] * len(rows))
 
 
 def _load_rows(path: Path) -> list[np.ndarray]:
-    z = np.load(path)
-    off = z["offsets"]
-    return [z["rows"][off[i] : off[i + 1]] for i in range(len(off) - 1)]
+    return load_rows(path)[0]
 
 
 def child_main(spec_path: str) -> int:
@@ -57,16 +56,11 @@ def child_main(spec_path: str) -> int:
     tf.config.threading.set_intra_op_parallelism_threads(n_threads)
     tf.config.threading.set_inter_op_parallelism_threads(n_threads)
     t1 = time.perf_counter()
-    from .latency import pad_left
+    from inkcast.runtime.sketch_preprocess import pad_left
+    from inkcast.tasks import spec_for
 
-    if spec.get("task", "sketch") == "forecast":
-        from inkcast.training.train_forecast import load_forecast_run
-
-        model = load_forecast_run(Path(spec["run_dir"]))[0]
-    else:
-        from inkcast.export.sketch_export import load_run
-
-        model = load_run(spec["run_dir"])[0]
+    task = spec_for(spec.get("task", "sketch"))
+    model = task.load_model(spec["run_dir"])
     t2 = time.perf_counter()
     rows = _load_rows(Path(spec["rows"]))
     order = np.asarray(spec["order"], dtype=np.int64)
@@ -122,14 +116,7 @@ def child_main(spec_path: str) -> int:
            "samples": samples, "lengths": [int(len(rows[i])) for r in range(spec["rounds"])
                                            for i in sl(r, spec["per_round"])]}
     if spec.get("outputs"):  # raw model outputs on every accuracy row, for the accuracy reference
-        rows = _load_rows(Path(spec["accuracy_rows"]))
-        if spec.get("task", "sketch") == "forecast":
-            raw = model.predict(np.stack(rows), batch_size=256, verbose=0)
-        else:
-            from inkcast.training.quickdraw import SketchSplit
-            from inkcast.training.train_sketch import predict_rows
-
-            raw = predict_rows(model, SketchSplit(features=rows, labels=[0] * len(rows)))
+        raw = task.keras_outputs(model, _load_rows(Path(spec["accuracy_rows"])))
         np.save(spec["outputs"], raw)
     out["cold_start"]["peak_rss_mb"] = proc_status_mb("VmHWM")
     Path(spec["result"]).write_text(json.dumps(out))

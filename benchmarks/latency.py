@@ -31,18 +31,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from inkcast.runtime.backends import open_model
+from inkcast.runtime.sketch_preprocess import pad_left
 
 KINDS = ("invoke", "predict", "batch", "predict_batch")
-
-
-def pad_left(rows: list[np.ndarray]) -> np.ndarray:
-    """(length_i, F) rows -> one (n, max length, F) float32 batch, zero rows on the left (any F)."""
-    n, length, feats = len(rows), max(len(r) for r in rows), rows[0].shape[1]
-    out = np.zeros((n, length, feats), dtype=np.float32)
-    for i, r in enumerate(rows):
-        out[i, length - len(r):] = r
-    return out
 
 
 @dataclass
@@ -65,8 +56,8 @@ class Config:
     backend: str
     threads: str  # label: "1" or "all"
     num_threads: int
-    runtime: Any  # the public object (SketchRecognizer)
-    model: Any  # the bare backend model (open_model)
+    runtime: Any  # the public object (SketchRecognizer, Forecaster)
+    model: Any  # the bare backend model the public object runs (its ``model``)
     samples: dict[str, list[list[int]]] = field(default_factory=dict)  # kind -> rounds -> wall ns
     cpu: dict[str, list[list[int]]] = field(default_factory=dict)  # kind -> rounds -> thread CPU ns
     lengths: list[int] = field(default_factory=list)  # input length of each invoke sample
@@ -81,10 +72,8 @@ class Config:
 
 
 def open_config(task, bundle, variant: str, threads: str, num_threads: int) -> Config:
-    v = bundle.variant(variant)
     rt = task.open_runtime(bundle.root, variant, num_threads)
-    model = open_model(bundle.path_of(variant, verify=False), v["backend"], num_threads, v.get("quantization"))
-    return Config(variant, v["backend"], threads, num_threads, rt, model)
+    return Config(variant, rt.backend, threads, num_threads, rt, rt.model)
 
 
 def _timed(fn: Callable[[Any], Any], items: list[Any], warmup: int) -> tuple[list[int], list[int]]:

@@ -8,7 +8,6 @@ from typing import Any
 
 def accuracy_rows(manifest: dict[str, Any]) -> list[dict[str, Any]]:
     variants = manifest["variants"]
-    ref = manifest["reference"]
     rows = []
     for name, v in variants.items():
         base = variants.get(f"{v['backend']}-float32") or variants.get("tflite-float32") or v

@@ -3,19 +3,19 @@
 tfmot quantizes Dense natively; Conv1D it refuses ("is not supported") unless given a
 QuantizeConfig, so we pass its own 8-bit config (per-tensor kernel, activation after ReLU). For
 LSTM it has no config (the error it raises is recorded in the manifest via ``lstm_qat_error``),
-so the LSTMs are left to the converter's post-training int8 calibration. The quantize-annotated model is fine-tuned briefly on the run's
-stored training sample (calibration.npz: training split only), then converted like tflite-int8.
+so the LSTMs are left to the converter's post-training int8 calibration. The quantize-annotated
+model is fine-tuned briefly on the run's stored training sample (calibration.npz: training split
+only), then converted like tflite-int8. A classifier's variant: the sketch spec lists it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Sequence
 
 import numpy as np
 
 from inkcast.runtime.sketch_preprocess import pad_left
-from inkcast.training.quickdraw import load_rows
-from inkcast.training.tf_env import keras, tf
+from inkcast.training.tf_env import keras
 
 from .quantize import tflite_full_int8
 
@@ -74,10 +74,12 @@ def quantize_aware_model(model):
         return q.quantize_apply(annotated)
 
 
-def qat_int8_tflite(ctx: Any) -> bytes:
-    """Fine-tune with fake quantization, then convert to full-integer int8 TFLite."""
-    rows, y, _ = load_rows(ctx.run_dir / "calibration.npz")
-    qmodel = quantize_aware_model(ctx.model)
+def qat_int8_tflite(model, input_shape, input_name: str, fine_tune: tuple[Sequence[np.ndarray], np.ndarray],
+                    calibration: Sequence[np.ndarray]) -> bytes:
+    """Fine-tune a classifier with fake quantization on ``fine_tune`` (ragged rows, labels; training
+    data only), then convert to full-integer int8 TFLite like ``tflite-int8``."""
+    rows, y = fine_tune
+    qmodel = quantize_aware_model(model)
     qmodel.compile(optimizer=keras.optimizers.Adam(QAT_LEARNING_RATE),
                    loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     order = np.argsort([len(r) for r in rows], kind="stable")
@@ -87,5 +89,4 @@ def qat_int8_tflite(ctx: Any) -> bytes:
         for b in rng.permutation(len(batches)):
             idx = batches[b]
             qmodel.train_on_batch(pad_left([rows[i] for i in idx]), y[idx])
-    ctx.qat_note = lstm_qat_error(ctx.model)
-    return tflite_full_int8(qmodel, (1, None, 3), "strokes", ctx.calibration)
+    return tflite_full_int8(qmodel, input_shape, input_name, calibration)

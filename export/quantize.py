@@ -36,7 +36,7 @@ def pick_calibration(rows: Sequence[np.ndarray], labels: np.ndarray, n: int, see
     return [out[i] for i in order]
 
 
-def _representative(samples: Sequence[np.ndarray]):
+def representative(samples: Sequence[np.ndarray]):
     def gen():
         for r in samples:
             yield [np.asarray(r, np.float32)[None]]
@@ -61,7 +61,7 @@ def tflite_full_int8(model, input_shape, input_name, samples) -> bytes:
     """Every op in int8, int8 input and output (what Edge TPU / NPUs / Ethos-U require)."""
     c = tflite_converter(model, input_shape, input_name)
     c.optimizations = [tf.lite.Optimize.DEFAULT]
-    c.representative_dataset = _representative(samples)
+    c.representative_dataset = representative(samples)
     c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     c.inference_input_type = tf.int8
     c.inference_output_type = tf.int8
@@ -73,7 +73,7 @@ def tflite_16x8(model, input_shape, input_name, samples) -> bytes:
     float ops are allowed as a fallback for the ops 16x8 cannot take (TFLite's documented way)."""
     c = tflite_converter(model, input_shape, input_name)
     c.optimizations = [tf.lite.Optimize.DEFAULT]
-    c.representative_dataset = _representative(samples)
+    c.representative_dataset = representative(samples)
     c.target_spec.supported_ops = [
         tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8,
         tf.lite.OpsSet.TFLITE_BUILTINS,

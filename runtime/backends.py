@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -18,14 +18,20 @@ from .errors import BackendUnavailableError, BundleError
 BACKENDS = ("tflite", "onnx")
 
 
-def _quantize(x: np.ndarray, scale: float, zero_point: int, dtype: np.dtype) -> np.ndarray:
+def quantize(x: np.ndarray, scale: float, zero_point: int, dtype: np.dtype) -> np.ndarray:
+    """float -> integer tensor: round(x / scale) + zero_point, saturated to the dtype's range."""
     info = np.iinfo(dtype)
     q = np.round(x / scale) + zero_point
     return np.clip(q, info.min, info.max).astype(dtype)
 
 
-def _dequantize(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+def dequantize(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """integer -> float32 tensor: (q - zero_point) * scale."""
     return ((q.astype(np.float32) - zero_point) * scale).astype(np.float32)
+
+
+def _params(d: dict[str, Any] | None) -> tuple[float, int] | None:
+    return None if not d else (float(d["scale"]), int(d["zero_point"]))
 
 
 class TFLiteModel:
@@ -55,7 +61,18 @@ class TFLiteModel:
         self._shape: tuple[int, ...] | None = None
         self._lock = threading.Lock()
         self.input_dtype = np.dtype(self._in["dtype"])
+        self.output_dtype = np.dtype(self._out["dtype"])
         self.fixed_length = None if self._in["shape_signature"][1] == -1 else int(self._in["shape"][1])
+
+    @property
+    def input_quantization(self) -> tuple[float, int] | None:
+        """(scale, zero_point) of an integer input tensor; None for a float input."""
+        return None if self.input_dtype == np.float32 else tuple(self._in["quantization"])
+
+    @property
+    def output_quantization(self) -> tuple[float, int] | None:
+        """(scale, zero_point) of an integer output tensor; None for a float output."""
+        return None if self.output_dtype == np.float32 else tuple(self._out["quantization"])
 
     def _prepare(self, shape: tuple[int, ...]) -> None:
         if shape != self._shape:
@@ -71,14 +88,14 @@ class TFLiteModel:
             self._prepare(tuple(x.shape))
             if self.input_dtype != np.float32:
                 scale, zp = self._in["quantization"]
-                x = _quantize(x, scale, zp, self.input_dtype)
+                x = quantize(x, scale, zp, self.input_dtype)
             self._it.reset_all_variables()
             self._it.set_tensor(self._in["index"], x)
             self._it.invoke()
             y = self._it.get_tensor(self._out["index"])
             if y.dtype != np.float32:
                 scale, zp = self._out["quantization"]
-                y = _dequantize(y, scale, zp)
+                y = dequantize(y, scale, zp)
             return y[0].copy()
 
     def run(self, x: np.ndarray) -> np.ndarray:
@@ -110,17 +127,20 @@ class OnnxModel:
             raise BundleError(f"{path}: ONNX Runtime cannot load this model ({e})") from None
         self._in = self._sess.get_inputs()[0]
         self._out_name = self._sess.get_outputs()[0].name
-        self._q = quantization or {}
+        q = quantization or {}
         self.input_dtype = np.dtype(np.int8) if self._in.type == "tensor(int8)" else np.dtype(np.float32)
+        # ONNX files carry no tensor-level parameters: integer I/O uses the manifest's
+        self.input_quantization = _params(q.get("input")) if self.input_dtype != np.float32 else None
+        self.output_quantization = _params(q.get("output"))
 
     def run(self, x: np.ndarray) -> np.ndarray:
-        if self.input_dtype != np.float32:
-            q = self._q["input"]
-            x = _quantize(x, q["scale"], q["zero_point"], self.input_dtype)
+        if self.input_quantization is not None:
+            x = quantize(x, *self.input_quantization, self.input_dtype)
         y = self._sess.run([self._out_name], {self._in.name: x})[0]
         if y.dtype != np.float32:
-            q = self._q["output"]
-            y = _dequantize(y, q["scale"], q["zero_point"])
+            if self.output_quantization is None:
+                raise BundleError(f"the model gives {y.dtype} outputs but the manifest has no output quantization")
+            y = dequantize(y, *self.output_quantization)
         return y
 
     def invoke_one(self, x: np.ndarray) -> np.ndarray:
@@ -135,3 +155,21 @@ def open_model(path: str | Path, backend: str, num_threads: int | None = None,
     if backend == "onnx":
         return OnnxModel(path, num_threads, quantization)
     raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def run_by_length(model: Any, rows: Sequence[np.ndarray]) -> np.ndarray:
+    """Outputs of an opened model for ragged (length_i, F) rows, each run at its own length, in order.
+
+    Rows of equal length share one ``run`` call (ONNX takes the batch at once; TFLite loops)."""
+    by_len: dict[int, list[int]] = {}
+    for i, r in enumerate(rows):
+        by_len.setdefault(len(r), []).append(i)
+    out: np.ndarray | None = None
+    for idx in by_len.values():
+        y = model.run(np.stack([rows[i] for i in idx]).astype(np.float32, copy=False))
+        if out is None:
+            out = np.zeros((len(rows),) + y.shape[1:], np.float32)
+        out[idx] = y
+    if out is None:
+        raise ValueError("no rows to run")
+    return out

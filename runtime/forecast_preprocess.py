@@ -23,7 +23,7 @@ The contract, written to every forecast bundle's manifest under ``preprocessing`
 Why all of this runs here, in NumPy, rather than in the model graph: the divisions, medians and
 skip additions are exact in float64 here, and the model file is left with plain Conv1D/LSTM/Dense
 on unit-scale tensors, which is what full-integer int8 quantizes well. (Inside the graph, int8
-activations doubled the test MAE; measured on the CTA run, see ``export/forecast_export.py``.)
+activations doubled the test MAE; measured on the CTA run, see ``docs/QUANTIZATION.md``.)
 A manifest without these fields (the defaults: no normalization, no base, one ``value``
 channel, identity standardization) describes a model that reads the scaled window directly.
 """

@@ -7,19 +7,19 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .backends import BACKENDS, open_model
-from .bundle import load_bundle
+from .backends import run_by_length
+from .bundle_model import BundleModel
 from .errors import BadInputError, BundleError
+from .ranking import Prediction, rank
 from .simplify import prepare_drawing
 from .sketch_preprocess import SketchPreprocessing, pad_left
 
 
-class SketchRecognizer:
+class SketchRecognizer(BundleModel):
     """Recognize Quick, Draw!-style drawings with one variant of an exported bundle.
 
-    ``backend`` picks the engine ("tflite" or "onnx") and with it that engine's float32 variant;
-    ``format`` picks any variant by its manifest name (e.g. "tflite-int8") and overrides
-    ``backend``. Checksums of the chosen file are verified on load. No TensorFlow is imported.
+    Opening the bundle (``backend``, ``format``, checksums) is :class:`BundleModel`'s. No
+    TensorFlow is imported.
 
     Input: ``predict``/``predict_batch`` take Google's simplified drawings as they are, and raw
     strokes (screen pixels, any scale and density, ``[[x...], [y...](, [t...])]`` or
@@ -36,22 +36,17 @@ class SketchRecognizer:
     ``tests/test_concurrency.py`` checks both backends from 8 threads.
     """
 
+    task = "sketch"
+
     def __init__(self, bundle_dir: str | Path, backend: str = "tflite", format: str | None = None,
                  num_threads: int | None = None, verify: bool = True):
-        if backend not in BACKENDS:
-            raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-        self.bundle = load_bundle(bundle_dir, task="sketch")
-        self.format = format or self.bundle.default_variant(backend)
-        variant = self.bundle.variant(self.format)
-        self.backend = variant["backend"]
-        path = self.bundle.path_of(self.format, verify=verify)
-        m = self.bundle.manifest
-        self.labels: list[str] = list(m["labels"])
-        self.preprocessing = SketchPreprocessing.from_dict(m["preprocessing"])
-        self._model = open_model(path, self.backend, num_threads, variant.get("quantization"))
-        n_out = self._model.run(pad_left([np.array([[0.1, 0.1, 1.0]], np.float32)])).shape[-1]
+        super().__init__(bundle_dir, backend, format, num_threads, verify)
+        self.labels: list[str] = list(self.manifest["labels"])
+        self.preprocessing = SketchPreprocessing.from_dict(self.manifest["preprocessing"])
+        n_out = self.model.run(pad_left([np.array([[0.1, 0.1, 1.0]], np.float32)])).shape[-1]
         if n_out != len(self.labels):
-            raise BundleError(f"{path}: the model has {n_out} outputs but the manifest lists {len(self.labels)} labels")
+            raise BundleError(f"{self.path}: the model has {n_out} outputs but the manifest lists "
+                              f"{len(self.labels)} labels")
 
     @property
     def max_points(self) -> int:
@@ -66,33 +61,27 @@ class SketchRecognizer:
         """Class probabilities (n, n_labels) for preprocessed rows, each run at its own length.
 
         The model is padding-invariant, so rows of equal length are batched together (ONNX)."""
-        out = np.zeros((len(rows), len(self.labels)), dtype=np.float32)
-        by_len: dict[int, list[int]] = {}
-        for i, r in enumerate(rows):
-            by_len.setdefault(len(r), []).append(i)
-        for _, idx in by_len.items():
-            out[idx] = self._model.run(pad_left([rows[i] for i in idx]))
-        return out
+        if len(rows) == 0:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        return run_by_length(self.model, rows)
 
     def probabilities(self, drawing: Any) -> np.ndarray:
         """Class probabilities for one drawing, in the order of ``labels``."""
         x = self.features(drawing)[None]
-        return self._model.invoke_one(x)
+        return self.model.invoke_one(x)
 
-    def _top(self, p: np.ndarray, top_k: int) -> list[tuple[str, float]]:
-        if not isinstance(top_k, int) or top_k < 1:
-            raise BadInputError(f"top_k must be a positive integer, got {top_k!r}")
-        order = np.argsort(-p, kind="stable")[: min(top_k, len(p))]
-        return [(self.labels[i], float(p[i])) for i in order]
+    def rank(self, probabilities: np.ndarray, top_k: int = 3) -> Prediction:
+        """The ``top_k`` labels of a probability vector, best first (``ranking.rank``)."""
+        return rank(probabilities, self.labels, top_k)
 
-    def predict(self, drawing: Any, top_k: int = 3, raw: bool | None = None) -> list[tuple[str, float]]:
+    def predict(self, drawing: Any, top_k: int = 3, raw: bool | None = None) -> Prediction:
         """The ``top_k`` most likely labels of one drawing, best first, as (label, probability).
 
         ``raw``: True = simplify first, False = use as given, None = decide (see the class doc)."""
-        return self._top(self.probabilities(prepare_drawing(drawing, raw)), top_k)
+        return self.rank(self.probabilities(prepare_drawing(drawing, raw)), top_k)
 
     def predict_batch(self, drawings: Sequence[Any], top_k: int = 3,
-                      raw: bool | None = None) -> list[list[tuple[str, float]]]:
+                      raw: bool | None = None) -> list[Prediction]:
         """``predict`` for many drawings; a bad drawing raises naming its index in the batch."""
         rows = []
         for i, d in enumerate(drawings):
@@ -101,7 +90,7 @@ class SketchRecognizer:
             except BadInputError as e:
                 raise BadInputError(f"drawing {i}: {e}") from None
         probs = self.probabilities_of_features(rows)
-        return [self._top(p, top_k) for p in probs]
+        return [self.rank(p, top_k) for p in probs]
 
     def stream(self, top_k: int = 3, raw: bool | None = None, layout: str | None = None):
         """A :class:`~inkcast.runtime.stream.SketchStream`: recognition while a drawing is drawn."""

@@ -206,9 +206,11 @@ def drawing_to_features(drawing: Any, max_points: int = MAX_POINTS,
 
 
 def pad_left(batch: Sequence[np.ndarray], length: int | None = None) -> np.ndarray:
-    """Stack (length_i, 3) rows into one (n, length, 3) array, zero rows on the left."""
+    """Stack (length_i, F) rows into one (n, length, F) float32 array, zero rows on the left
+    (rows longer than ``length`` keep their last ``length``)."""
     length = max(len(r) for r in batch) if length is None else length
-    out = np.zeros((len(batch), length, FEATURES), dtype=np.float32)
+    feats = batch[0].shape[1] if len(batch) else FEATURES
+    out = np.zeros((len(batch), length, feats), dtype=np.float32)
     for i, r in enumerate(batch):
         r = r[-length:] if len(r) > length else r
         out[i, length - len(r) :] = r

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from .errors import BadInputError
+from .ranking import Prediction, check_top_k
 from .simplify import (
     LAYOUTS,
     check_ink,
@@ -36,8 +37,6 @@ from .simplify import (
 
 if TYPE_CHECKING:
     from .recognizer import SketchRecognizer
-
-Prediction = list[tuple[str, float]]
 
 
 def _as_points(points: Any, stroke: int, first_point: int) -> np.ndarray:
@@ -80,8 +79,7 @@ class SketchStream:
 
     def __init__(self, recognizer: SketchRecognizer, top_k: int = 3, raw: bool | None = None,
                  layout: str | None = None):
-        if not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1:
-            raise BadInputError(f"top_k must be a positive integer, got {top_k!r}")
+        top_k = check_top_k(top_k)
         if raw is not None and not isinstance(raw, bool):
             raise BadInputError(f"raw must be True, False or None, got {raw!r}")
         if layout is not None and layout not in LAYOUTS:
@@ -180,7 +178,7 @@ class SketchStream:
         else:
             drawing = to_quickdraw(strokes)
         rec = self.recognizer
-        return rec._top(rec.probabilities(drawing), self.top_k)
+        return rec.rank(rec.probabilities(drawing), self.top_k)
 
     def _simplified(self, offset: np.ndarray, scale: float) -> list[np.ndarray]:
         frame = (float(offset[0]), float(offset[1]), float(scale))

@@ -281,7 +281,7 @@ if [ "$RUN_TESTS" = 1 ]; then
   # The suite's session fixture trains and exports a small bundle with TensorFlow; build it once
   # on the host (INKCAST_TEST_CACHE, see tests/conftest.py) so both runs below only use it.
   if [ ! -f "$CACHE/sketch-bundle/manifest.json" ]; then
-    if "$DEV_PY" -c 'import inkcast.training.train_sketch, inkcast.export.sketch_export' 2>/dev/null; then
+    if "$DEV_PY" -c 'import inkcast.training.train_sketch, inkcast.export.pipeline' 2>/dev/null; then
       echo "building the test suite's bundle on the host with $DEV_PY (trains ~2 minutes, cached in $CACHE)"
       mkdir -p "$CACHE"
       (cd "$SRC" && INKCAST_TEST_CACHE=$CACHE INKCAST_DATA=$DATA PYTHONDONTWRITEBYTECODE=1 \

@@ -16,9 +16,10 @@ import re
 
 import pytest
 
+from inkcast import HEAVY_MODULES
+
 # Import names that only the `train` extra provides (pyproject.toml).
-TRAIN_ONLY = {"tensorflow", "tf_keras", "keras", "tensorflow_datasets", "tensorflow_model_optimization",
-              "tf2onnx", "onnx", "statsmodels", "matplotlib", "psutil"}
+TRAIN_ONLY = set(HEAVY_MODULES) | {"onnx", "statsmodels", "matplotlib", "psutil"}
 
 
 def _train_only_missing(excinfo) -> str | None:

@@ -25,7 +25,6 @@ import sys
 import time
 from pathlib import Path
 
-TF_MODULES = ("tensorflow", "tf_keras", "keras", "tf2onnx")
 
 
 def _fail(msg: str) -> "NoReturn":  # noqa: F821
@@ -43,9 +42,9 @@ def cmd_sample(a: argparse.Namespace) -> int:
     split_of = None
     if a.split != "any":
         try:
-            from inkcast.training.quickdraw import split_of  # NumPy only, no TensorFlow
+            from inkcast.data.quickdraw import split_of  # NumPy only, no TensorFlow
         except ImportError:
-            _fail("--split needs inkcast.training.quickdraw (install the repo), or pass --split any")
+            _fail("--split needs inkcast.data.quickdraw (install the repo), or pass --split any")
     out = []
     for f in files:
         n = 0
@@ -87,17 +86,8 @@ def _versions() -> dict[str, str | None]:
 
 def _output_step(rec) -> float | None:
     """The dequantization step of an integer model output (None for a float output)."""
-    m = rec._model
-    try:
-        if m.backend == "tflite":
-            out = m._out
-            if out["dtype"].__name__ != "float32":
-                return float(out["quantization"][0])
-        elif m.input_dtype.name != "float32":
-            return float(m._q["output"]["scale"])
-    except (AttributeError, KeyError, TypeError, IndexError):
-        return None
-    return None
+    q = rec.model.output_quantization
+    return None if q is None else float(q[0])
 
 
 def cmd_dump(a: argparse.Namespace) -> int:
@@ -173,7 +163,9 @@ def cmd_dump(a: argparse.Namespace) -> int:
         print(f"dump: {platform.machine()} {name}: {len(ok)}/{len(rows)} drawings, "
               f"load {t_load * 1e3:.0f} ms, median predict {np.median(lat) * 1e3:.2f} ms"
               + (f", top-1 accuracy {acc:.3f}" if acc is not None else ""))
-    heavy = sorted(m for m in sys.modules if m.split(".")[0] in TF_MODULES)
+    from inkcast import HEAVY_MODULES
+
+    heavy = sorted(m for m in sys.modules if m.split(".")[0] in HEAVY_MODULES)
     result["tensorflow_modules_loaded"] = heavy
     Path(a.out).write_text(json.dumps(result), encoding="utf-8")
     if heavy:

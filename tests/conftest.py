@@ -30,6 +30,15 @@ def data_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def cta_csv(data_dir) -> Path:
+    """The Chicago transit ridership series (daily, unsorted, with duplicate rows)."""
+    p = data_dir / "ridership" / "CTA_-_Ridership_-_Daily_Boarding_Totals.csv"
+    if not p.is_file():
+        pytest.skip(f"{p} not found")
+    return p
+
+
+@pytest.fixture(scope="session")
 def quickdraw_dir(data_dir) -> Path:
     return data_dir / "quickdraw"
 
@@ -41,7 +50,7 @@ def sketch_run(quickdraw_dir, tmp_path_factory) -> Path:
     run = Path(cache) / "sketch-run" if cache else tmp_path_factory.mktemp("sketch") / "run"
     if (run / "metrics.json").is_file():
         return run
-    from inkcast.training.quickdraw import QuickDrawOptions
+    from inkcast.data.quickdraw import QuickDrawOptions
     from inkcast.training.sketch_options import SketchTrainOptions
     from inkcast.training.train_sketch import train_sketch_from_folder
 
@@ -60,11 +69,9 @@ def sketch_bundle(sketch_run, tmp_path_factory) -> Path:
     bundle = Path(cache) / "sketch-bundle" if cache else tmp_path_factory.mktemp("sketch") / "bundle"
     if (bundle / "manifest.json").is_file():
         return bundle
-    from inkcast.export.sketch_export import export_sketch
+    from inkcast.export.pipeline import ExportOptions, export_run
 
-    from inkcast.export.sketch_export import SketchExportOptions
-
-    export_sketch(sketch_run, bundle, SketchExportOptions(allow_drop=True, calibration_samples=200))
+    export_run(sketch_run, bundle, ExportOptions(allow_drop=True, calibration_samples=200))
     return bundle
 
 
@@ -79,19 +86,6 @@ def bundle_copy(sketch_bundle, tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def test_drawings(quickdraw_dir):
     """Real test-split drawings (raw records) of every category, 60 per category."""
-    import json
+    from inkcast.data.quickdraw import split_records
 
-    from inkcast.training.quickdraw import split_of
-
-    out = []
-    for f in sorted(quickdraw_dir.glob("*.ndjson")):
-        n = 0
-        with open(f) as fh:
-            for line in fh:
-                rec = json.loads(line)
-                if split_of(rec["key_id"]) == "test":
-                    out.append(rec)
-                    n += 1
-                    if n >= 60:
-                        break
-    return out
+    return split_records(quickdraw_dir, "test", per_category=60)

@@ -214,7 +214,7 @@ def test_gate_measures_again_before_it_fails(sketch_bundle, quickdraw_dir, quick
 def test_committed_baseline_covers_the_default_variants():
     from pathlib import Path
 
-    p = Path(__file__).resolve().parents[1] / "benchmarks" / "baseline-sketch.json"
+    p = Path(__file__).resolve().parents[1] / ".ci" / "baseline-sketch.json"
     base = load_baseline(p)
     assert base["settings"]["reference_variant"] == "tflite-float32"
     assert base["settings"]["mode"] == "quick"

@@ -21,15 +21,17 @@ def test_predict_prints_top3_per_line(sketch_bundle, quickdraw_dir, capsys):
     assert all(len(line.split("  ")) == 3 for line in lines)
 
 
-def test_evaluate_json_per_backend(sketch_bundle, quickdraw_dir, capsys):
+def test_evaluate_json_every_variant_and_per_backend(sketch_bundle, quickdraw_dir, capsys):
     assert main(["evaluate", str(sketch_bundle), "--data", str(quickdraw_dir), "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
-    assert set(res) == {"tflite-float32", "onnx-float32"}
     m = json.loads((sketch_bundle / "manifest.json").read_text())
+    assert set(res) == set(m["variants"])  # --backend all (the default): every variant
     for name, r in res.items():
-        assert r["drawings"] == 2000 - 0 or r["drawings"] > 1900
+        assert r["backend"] == m["variants"][name]["backend"] and r["items"] > 1900
         assert r["top1"] > 0.6 and r["top3"] >= r["top1"]
     assert abs(res["tflite-float32"]["top1"] - res["onnx-float32"]["top1"]) < 0.002
+    assert main(["evaluate", str(sketch_bundle), "--data", str(quickdraw_dir), "--backend", "onnx", "--json"]) == 0
+    assert list(json.loads(capsys.readouterr().out)) == ["onnx-float32"]
 
 
 def test_predict_reports_the_bad_line(sketch_bundle, tmp_path, capsys):

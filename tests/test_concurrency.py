@@ -13,7 +13,7 @@ import threading
 import numpy as np
 import pytest
 
-from inkcast.benchmarks.rawlike import rawify
+from tests.rawlike import rawify
 from inkcast.runtime import SketchRecognizer
 
 THREADS = 8

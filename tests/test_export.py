@@ -5,11 +5,13 @@ import json
 import numpy as np
 import pytest
 
-from inkcast.export.sketch_export import SketchExportOptions, export_sketch, load_run
-from inkcast.export.validate import ExportValidationError
+from inkcast.data.rows import load_rows
+from inkcast.export.errors import ExportValidationError
+from inkcast.export.pipeline import ExportOptions, export_run
 from inkcast.runtime.bundle import sha256_of
+from inkcast.runtime.errors import BadInputError
 from inkcast.runtime.sketch_preprocess import pad_left
-from inkcast.training.quickdraw import load_rows
+from inkcast.tasks.sketch import SketchSpec, SketchTolerance, compare_classifier
 
 
 def test_manifest_has_everything_a_device_needs(sketch_bundle):
@@ -47,7 +49,7 @@ def test_exported_files_are_padding_invariant(sketch_run, sketch_bundle):
     from inkcast.runtime.backends import open_model
 
     rows, _, _ = load_rows(sketch_run / "test_split.npz")
-    model, _, _ = load_run(sketch_run)
+    model = SketchSpec().load_model(sketch_run)
     tfl = open_model(sketch_bundle / "model.tflite", "tflite")
     onx = open_model(sketch_bundle / "model.onnx", "onnx")
     for r in rows[:20]:
@@ -64,13 +66,13 @@ def test_gate_refuses_and_keeps_the_old_bundle(sketch_run, sketch_bundle, tmp_pa
     target = tmp_path / "bundle"
     shutil.copytree(sketch_bundle, target)
     before = {p.name: p.read_bytes() for p in target.iterdir()}
-    strict = SketchExportOptions(formats=("onnx-float32",), min_agreement=1.01)
+    strict = ExportOptions(formats=("onnx-float32",), tolerance=SketchTolerance(min_agreement=1.01))
     with pytest.raises(ExportValidationError, match=r"export refused, no bundle written: onnx-float32: top-1 agreement"):
-        export_sketch(sketch_run, target, strict)
+        export_run(sketch_run, target, strict)
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["bundle"]  # no half-written leftovers
     with pytest.raises(ExportValidationError):
-        export_sketch(sketch_run, tmp_path / "new", strict)
+        export_run(sketch_run, tmp_path / "new", strict)
     assert not (tmp_path / "new").exists()
 
 
@@ -80,7 +82,7 @@ def test_export_replaces_a_bundle_whole(sketch_run, sketch_bundle, tmp_path):
     target = tmp_path / "bundle"
     shutil.copytree(sketch_bundle, target)
     (target / "stale.bin").write_bytes(b"old")
-    m = export_sketch(sketch_run, target, SketchExportOptions(formats=("onnx-float32",)))
+    m = export_run(sketch_run, target, ExportOptions(formats=("onnx-float32",)))
     assert sorted(p.name for p in target.iterdir()) == ["accuracy.json", "accuracy.md", "labels.txt",
                                                         "manifest.json", "model.onnx"]
     assert set(m["variants"]) == {"onnx-float32"}
@@ -89,14 +91,12 @@ def test_export_replaces_a_bundle_whole(sketch_run, sketch_bundle, tmp_path):
 
 def test_unknown_format_and_missing_run(sketch_run, tmp_path):
     with pytest.raises(ValueError, match="unknown formats"):
-        export_sketch(sketch_run, tmp_path / "b", SketchExportOptions(formats=("tflite-int3",)))
-    with pytest.raises(FileNotFoundError, match="run folder"):
-        export_sketch(tmp_path, tmp_path / "b")
+        export_run(sketch_run, tmp_path / "b", ExportOptions(formats=("tflite-int3",)))
+    with pytest.raises(BadInputError, match="run folder"):
+        export_run(tmp_path, tmp_path / "b")
 
 
 def test_agreement_beyond_ties_forgives_only_a_reference_near_tie():
-    from inkcast.export.validate import compare_classifier
-
     ref = np.array([[0.6, 0.3, 0.1], [0.37985, 0.37975, 0.2405], [0.5, 0.45, 0.05]])
     got = np.array([[0.6, 0.3, 0.1], [0.3713, 0.3862, 0.2425], [0.4, 0.55, 0.05]])
     m = compare_classifier(got, ref, np.array([0, 0, 0]), tie_margin=0.01)

@@ -18,17 +18,8 @@ import pytest
 
 from inkcast.runtime.errors import BadInputError, BundleError
 
-CSV = Path("ridership") / "CTA_-_Ridership_-_Daily_Boarding_Totals.csv"
 FORMATS = ("tflite-float32", "onnx-float32", "tflite-dynamic-int8", "onnx-dynamic-int8", "tflite-int8")
 SMALL = dict(head="auto", max_epochs=3, patience=3, lstm_units=8, conv_filters=8, seed=7)
-
-
-@pytest.fixture(scope="module")
-def cta_csv(data_dir) -> Path:
-    p = data_dir / CSV
-    if not p.is_file():
-        pytest.skip(f"{p} not found")
-    return p
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +34,10 @@ def run(cta_csv, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def bundle(run, tmp_path_factory) -> Path:
-    from inkcast.export.forecast_export import ForecastExportOptions, export_forecast
+    from inkcast.export.pipeline import ExportOptions, export_run
 
     out = tmp_path_factory.mktemp("forecast") / "bundle"
-    o = ForecastExportOptions(formats=FORMATS)
-    export_forecast(run[0], out, o, log=lambda m: None)
+    export_run(run[0], out, ExportOptions(formats=FORMATS), log=lambda m: None)
     return out
 
 
@@ -100,9 +90,9 @@ def test_baseline_figures_match_an_independent_computation(run, cta_csv):
 
 
 def test_scaling_is_fitted_on_train_and_recorded(run, cta_csv):
-    from inkcast.training.series_csv import read_series
+    from inkcast.data.series_csv import read_series
 
-    s = read_series(cta_csv)
+    s = read_series(cta_csv, "service_date", "rail_boardings")
     train = s.values[s.index_of("2016-01-01") : s.index_of("2018-12-31") + 1]
     prep = json.loads((run[0] / "preprocessing.json").read_text())
     assert prep["scaling"] == {"method": "mean", "mean": pytest.approx(train.mean())}
@@ -156,11 +146,11 @@ def test_bundle_manifest_and_agreement_with_keras(run, bundle):
 
 def test_forecaster_matches_the_runs_keras_forecasts(run, bundle, cta_csv):
     from inkcast.runtime.forecaster import Forecaster
-    from inkcast.runtime.series_csv import read_series
+    from inkcast.data.series_csv import read_series
 
     with np.load(run[0] / "test_windows.npz") as z:
         keras_fc, origin_dates = z["keras_forecast"], z["origin_dates"]
-    s = read_series(cta_csv)
+    s = read_series(cta_csv, "service_date", "rail_boardings")
     for backend in ("tflite", "onnx"):
         f = Forecaster(bundle, backend=backend)
         assert f.window == 56 and f.horizon == 7 and f.format == f"{backend}-float32"
@@ -173,17 +163,18 @@ def test_forecaster_matches_the_runs_keras_forecasts(run, bundle, cta_csv):
 
 
 def test_export_gate_refuses_and_writes_nothing(run, tmp_path):
-    from inkcast.export.forecast_export import ForecastExportOptions, export_forecast
-    from inkcast.export.validate import ExportValidationError
+    from inkcast.export.errors import ExportValidationError
+    from inkcast.export.pipeline import ExportOptions, export_run
+    from inkcast.tasks.forecast import ForecastTolerance
 
-    strict = ForecastExportOptions(formats=("onnx-float32",), max_abs_difference=-1.0)
+    strict = ExportOptions(formats=("onnx-float32",), tolerance=ForecastTolerance(max_abs_difference=-1.0))
     with pytest.raises(ExportValidationError, match="export refused, no bundle written: onnx-float32: max difference"):
-        export_forecast(run[0], tmp_path / "b", strict, log=lambda m: None)
+        export_run(run[0], tmp_path / "b", strict, log=lambda m: None)
     assert list(tmp_path.iterdir()) == []  # no bundle and no half-written leftovers
     with pytest.raises(ValueError, match="unknown formats"):
-        export_forecast(run[0], tmp_path / "b", ForecastExportOptions(formats=("tflite-int3",)), log=lambda m: None)
-    with pytest.raises(BadInputError, match="not found; is .* a run folder made by `inkcast train forecast`"):
-        export_forecast(tmp_path, tmp_path / "b", log=lambda m: None)
+        export_run(run[0], tmp_path / "b", ExportOptions(formats=("tflite-int3",)), log=lambda m: None)
+    with pytest.raises(BadInputError, match="not found; is .* a run folder made by `inkcast train`"):
+        export_run(tmp_path, tmp_path / "b", log=lambda m: None)
 
 
 def test_forecaster_refuses_bad_input(bundle):
@@ -227,12 +218,11 @@ def test_forecaster_refuses_a_bad_bundle(bundle, tmp_path):
 
 
 SCRIPT = r"""
-import sys, types
-from inkcast.runtime.forecaster import forecast_cli
-forecast_cli(types.SimpleNamespace(bundle=sys.argv[1], data=sys.argv[2], date_column=None, value_column=None,
-                                   date_format=None, backend=sys.argv[3], format=None))
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "tf_keras", "keras", "tf2onnx",
-                                                             "statsmodels", "matplotlib", "pandas"))
+import sys
+from inkcast import HEAVY_MODULES
+from inkcast.main import main
+main(["forecast", sys.argv[1], "--data", sys.argv[2], "--backend", sys.argv[3]])
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in HEAVY_MODULES + ("statsmodels", "matplotlib", "pandas"))
 print("HEAVY", heavy)
 """
 
@@ -253,9 +243,9 @@ def test_forecast_command_prints_the_next_seven_days_without_tensorflow(bundle, 
 
 
 def test_evaluate_reproduces_the_training_figures(run, bundle, cta_csv):
-    from inkcast.export.forecast_export import evaluate_forecast
+    from inkcast.tasks.evaluate import evaluate_bundle
 
-    res = evaluate_forecast(bundle, cta_csv)
+    res = evaluate_bundle(bundle, cta_csv)
     assert res["seasonal_naive"]["mae"] == pytest.approx(run[1]["test"]["seasonal_naive"]["mae"])
     for name in ("tflite-float32", "onnx-float32"):
         assert res[name]["mae"] == pytest.approx(run[1]["test"]["model"]["mae"], rel=1e-5)

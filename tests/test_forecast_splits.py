@@ -12,15 +12,12 @@ from inkcast.runtime.errors import BadInputError
 from inkcast.runtime.forecast_preprocess import windows
 from inkcast.training.forecast_options import ForecastOptions
 from inkcast.training.forecast_splits import make_splits
-from inkcast.training.series_csv import Series, read_series
+from inkcast.data.series_csv import Series, read_series
 
 
 @pytest.fixture(scope="module")
-def cta(data_dir) -> Series:
-    p = data_dir / "ridership" / "CTA_-_Ridership_-_Daily_Boarding_Totals.csv"
-    if not p.is_file():
-        pytest.skip(f"{p} not found")
-    return read_series(p)
+def cta(cta_csv) -> Series:
+    return read_series(cta_csv, "service_date", "rail_boardings")
 
 
 def synthetic(start: str, n: int) -> Series:

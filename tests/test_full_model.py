@@ -36,16 +36,16 @@ def full_bundle() -> Path:
 
 @pytest.fixture(scope="module")
 def all_test_drawings(quickdraw_dir) -> list[dict]:
-    from inkcast.benchmarks.how_early import load_split
+    from inkcast.data.quickdraw import split_records
 
-    return load_split(quickdraw_dir, "test")
+    return split_records(quickdraw_dir, "test")
 
 
 @pytest.fixture(scope="module")
 def raw_report(full_bundle, all_test_drawings) -> dict:
     """Every test drawing made into raw phone input (a ~1080x2000 screen, a point every ~3 px,
     +-2 px jitter, timestamps) and recovered by the runtime's simplification, three seeds."""
-    from inkcast.benchmarks.raw_agreement import raw_agreement
+    from experiments.raw_agreement import raw_agreement
     from inkcast.runtime import SketchRecognizer
 
     rec = SketchRecognizer(full_bundle, format="tflite-float32")

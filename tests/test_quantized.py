@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from inkcast.export.sketch_export import SketchExportOptions, export_sketch
-from inkcast.export.validate import ExportValidationError
+from inkcast.export.errors import ExportValidationError
+from inkcast.export.pipeline import ExportOptions, export_run
 from inkcast.main import main
 from inkcast.runtime import SketchRecognizer
 
@@ -83,12 +83,12 @@ def test_onnx_files_carry_labels_and_preprocessing(sketch_bundle, manifest):
 def test_gate_rejects_a_variant_beyond_max_drop_and_allow_drop_marks_it(sketch_run, tmp_path, capsys):
     # No variant can have a drop <= -100 points: the gate must refuse, naming the variant.
     with pytest.raises(ExportValidationError, match=r"tflite-dynamic-int8: top-1 drop .* \(limit --max-drop -100"):
-        export_sketch(sketch_run, tmp_path / "b", SketchExportOptions(formats=("tflite-dynamic-int8",), max_drop=-100))
+        export_run(sketch_run, tmp_path / "b", ExportOptions(formats=("tflite-dynamic-int8",), max_drop=-100))
     assert not (tmp_path / "b").exists()
     rc = main(["export", str(sketch_run), "--out", str(tmp_path / "c"), "--formats", "tflite-dynamic-int8",
                "--max-drop", "-100"])
     assert rc == 2 and "export refused" in capsys.readouterr().err and not (tmp_path / "c").exists()
-    m = export_sketch(sketch_run, tmp_path / "d", SketchExportOptions(
+    m = export_run(sketch_run, tmp_path / "d", ExportOptions(
         formats=("tflite-dynamic-int8",), max_drop=-100, allow_drop=True))
     v = m["variants"]["tflite-dynamic-int8"]
     assert v["passed"] is False and v["allowed_drop"] is True and "max-drop" in v["problem"]

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from inkcast.runtime.errors import BadInputError
-from inkcast.training.quickdraw import QuickDrawOptions, list_categories, load_quickdraw, split_of
+from inkcast.data.quickdraw import QuickDrawOptions, list_categories, load_quickdraw, split_of
 
 
 def test_reads_every_category_of_the_real_folder(quickdraw_dir):

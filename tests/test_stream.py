@@ -7,10 +7,12 @@ update runs the model once; bad points are refused without changing the stream.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from inkcast.benchmarks.rawlike import rawify
+from tests.rawlike import rawify
 from inkcast.runtime import BadInputError, SketchRecognizer
 from inkcast.runtime.simplify import simplify
 
@@ -93,8 +95,8 @@ def test_raw_phone_input_streamed_point_by_point_ends_at_predict(recognizer, tes
 
 def test_each_update_runs_the_model_once(sketch_bundle, test_drawings):
     rec = SketchRecognizer(sketch_bundle, backend="tflite")
-    counter = CountingModel(rec._model)
-    rec._model = counter
+    counter = CountingModel(rec.model)
+    rec.model = counter
     rng = np.random.default_rng(2)
     raw = rawify(test_drawings[11]["drawing"], rng)
     stream = rec.stream()
@@ -177,14 +179,14 @@ def test_too_much_ink_is_refused_and_rolled_back(sketch_bundle):
 
 
 def test_how_early_report_is_built_from_stream_prefixes(sketch_bundle, test_drawings):
-    from inkcast.benchmarks.how_early import _first, _stays, how_early, length_groups, prefix_answers
+    from experiments.how_early import first_index, how_early, length_groups, prefix_answers, stays_from
 
     rec = SketchRecognizer(sketch_bundle, backend="onnx")
     d = max(test_drawings, key=lambda r: len(r["drawing"]))["drawing"]
     answers = prefix_answers(rec, d)
     assert answers == [[lb for lb, _ in _predict_or_nothing(rec, d[:k])] for k in range(1, len(d) + 1)]
-    assert _first([False, True, False, True]) == 2 and _stays([False, True, False, True]) == 4
-    assert _stays([True, True]) == 1 and _stays([True, False]) is None and _first([False]) is None
+    assert first_index([False, True, False, True]) == 2 and stays_from([False, True, False, True]) == 4
+    assert stays_from([True, True]) == 1 and stays_from([True, False]) is None and first_index([False]) is None
 
     records = test_drawings[::6]
     report = how_early(rec, records)
@@ -206,7 +208,7 @@ def test_stream_simplify_and_how_early_never_import_tensorflow(sketch_bundle, te
     script = (
         "import json, sys\n"
         "from inkcast.runtime import SketchRecognizer\n"
-        "import inkcast.benchmarks.how_early\n"
+        "import experiments.how_early\n"
         "r = SketchRecognizer(sys.argv[1])\n"
         "s = r.stream()\n"
         "for stroke in json.loads(sys.argv[2]):\n"
@@ -217,7 +219,7 @@ def test_stream_simplify_and_how_early_never_import_tensorflow(sketch_bundle, te
     )
     d = test_drawings[1]["drawing"]
     res = subprocess.run([sys.executable, "-c", script, str(sketch_bundle), json.dumps(d)],
-                         capture_output=True, text=True, timeout=300)
+                         capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[1])
     assert res.returncode == 0, res.stderr[-2000:]
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out["heavy"] == []  # NumPy only: no TensorFlow, and no SciPy either

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from inkcast.training.quickdraw import QuickDrawOptions, load_quickdraw
+from inkcast.data.quickdraw import QuickDrawOptions, load_quickdraw
 from inkcast.training.sketch_options import SketchTrainOptions
 from inkcast.training.train_sketch import train_sketch
 

@@ -22,7 +22,7 @@ from typing import Any
 from inkcast.runtime.errors import BadInputError
 from inkcast.runtime.forecast_preprocess import HORIZON, SCALING_METHODS, WINDOW
 
-from .series_csv import DEFAULT_DATE_COLUMN, DEFAULT_VALUE_COLUMN, FILL_POLICIES
+from inkcast.data.series_csv import FILL_POLICIES
 
 HEADS = ("vector", "seq2seq", "auto")
 SKIPS = ("none", "last_week", "weekday_median")  # "auto" trains both and keeps the lower validation MAE
@@ -34,8 +34,8 @@ class ForecastOptions:
     """Data, split, model and training settings of one forecaster run (dates are ISO strings)."""
 
     # data
-    date_column: str = DEFAULT_DATE_COLUMN
-    value_column: str = DEFAULT_VALUE_COLUMN
+    date_column: str = "service_date"  # the Chicago transit ridership file's columns
+    value_column: str = "rail_boardings"
     date_format: str | None = None  # None: detected
     fill: str | None = None  # None: a gap in the dates is an error
     # splits by date, inclusive; each period's targets lie wholly inside it

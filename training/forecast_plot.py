@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .series_csv import Series
+from inkcast.data.series_csv import Series
 
 COLORS = {"model": "tab:orange", "seasonal naive": "tab:blue", "sarima": "tab:green"}
 

@@ -18,7 +18,7 @@ from inkcast.runtime.errors import BadInputError
 from inkcast.runtime.forecast_preprocess import Scaling
 
 from .forecast_options import ForecastOptions
-from .series_csv import Series
+from inkcast.data.series_csv import Series
 
 PERIODS = ("train", "val", "test")
 MIN_TRAIN_ORIGINS = 28

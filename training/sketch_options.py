@@ -7,7 +7,7 @@ from typing import Any
 
 from inkcast.runtime.sketch_preprocess import SPACING
 
-from .quickdraw import QuickDrawOptions
+from inkcast.data.quickdraw import QuickDrawOptions
 from .sketch_model import SketchModelOptions
 
 

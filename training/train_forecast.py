@@ -34,7 +34,7 @@ from .forecast_model import build_model
 from .forecast_options import ForecastOptions
 from .forecast_splits import Splits, make_splits
 from .io_utils import write_json_atomic
-from .series_csv import read_series
+from inkcast.data.series_csv import read_series
 from .tf_env import keras, tf
 
 ACCEPTANCE_RATIO = 0.85  # the model's test MAE must be <= this x seasonal naive's

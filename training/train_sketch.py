@@ -11,14 +11,15 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
+from inkcast.data.quickdraw import SketchDataset, SketchSplit, load_quickdraw
+from inkcast.data.rows import save_rows
 from inkcast.runtime.sketch_preprocess import MAX_POINTS, pad_left, points_to_features
 
 from .io_utils import write_json_atomic
-from .quickdraw import SketchDataset, SketchSplit, load_quickdraw, save_rows
 from .sketch_model import build_sketch_model
 from .sketch_options import SketchTrainOptions
 from .tf_env import keras, tf
@@ -117,14 +118,14 @@ class TimeLimit(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def predict_rows(model: "keras.Model", split: SketchSplit, batch_size: int = 256) -> np.ndarray:
-    """Keras probabilities for a split, in the split's order (batched by similar length)."""
-    lengths = np.array([len(f) for f in split.features])
+def predict_rows(model: "keras.Model", rows: Sequence[np.ndarray], batch_size: int = 256) -> np.ndarray:
+    """Keras probabilities for ragged model rows, in their order (batched by similar length)."""
+    lengths = np.array([len(f) for f in rows])
     order = np.argsort(lengths, kind="stable")
-    probs = np.zeros((len(split), model.output_shape[-1]), np.float32)
+    probs = np.zeros((len(rows), model.output_shape[-1]), np.float32)
     for i in range(0, len(order), batch_size):
         idx = order[i : i + batch_size]
-        probs[idx] = model(pad_left([split.features[j] for j in idx]), training=False).numpy()
+        probs[idx] = model(pad_left([rows[j] for j in idx]), training=False).numpy()
     return probs
 
 
@@ -192,7 +193,7 @@ def train_sketch(dataset: SketchDataset, out_dir: str | Path, options: SketchTra
         model.set_weights(es.best_weights)
 
     test = dataset["test"]
-    probs = predict_rows(model, test)
+    probs = predict_rows(model, test.features)
     metrics = classification_metrics(probs, test.y, labels)
     metrics.update({
         "task": "sketch",

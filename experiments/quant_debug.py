@@ -3,7 +3,7 @@
 Runs the float and int8 graphs side by side on calibration drawings and reports, per quantized
 tensor, the RMSE of the int8 value against the float one divided by the quantization scale
 (about 0.29 is the ideal rounding error; much more means that layer loses information).
-Usage: python -m inkcast.export.quant_debug RUN_DIR [--samples N] [--out FILE.json]
+Usage, from the repository root: python -m experiments.quant_debug RUN_DIR [--samples N] [--out FILE.json]
 """
 
 from __future__ import annotations
@@ -12,18 +12,15 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
-from inkcast.training.quickdraw import load_rows
+from inkcast.data.rows import load_rows
+from inkcast.export.converters import tflite_converter
+from inkcast.export.quantize import pick_calibration, representative
+from inkcast.tasks.sketch import INPUT_NAME, SketchSpec
 from inkcast.training.tf_env import tf
-
-from .converters import tflite_converter
-from .quantize import _representative, pick_calibration
-from .sketch_export import INPUT_NAME, load_run
 
 
 def layer_errors(run_dir: str | Path, samples: int = 100) -> list[dict]:
-    model, _, _ = load_run(run_dir)
+    model = SketchSpec().load_model(run_dir)
     rows, y, _ = load_rows(Path(run_dir) / "calibration.npz")
     # The debugger cannot resize its interpreters between samples: left-pad every sample to one
     # length (the network is padding-invariant, so this changes no float result).
@@ -32,9 +29,9 @@ def layer_errors(run_dir: str | Path, samples: int = 100) -> list[dict]:
     cal = [pad_left([r], 64)[0] for r in pick_calibration(rows, y, samples) if len(r) <= 64]
     c = tflite_converter(model, (1, None, 3), INPUT_NAME)
     c.optimizations = [tf.lite.Optimize.DEFAULT]
-    c.representative_dataset = _representative(cal)
+    c.representative_dataset = representative(cal)
     c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    debugger = tf.lite.experimental.QuantizationDebugger(converter=c, debug_dataset=_representative(cal))
+    debugger = tf.lite.experimental.QuantizationDebugger(converter=c, debug_dataset=representative(cal))
     debugger.run()
     import csv
     import io
@@ -51,7 +48,7 @@ def layer_errors(run_dir: str | Path, samples: int = 100) -> list[dict]:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m inkcast.export.quant_debug", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m experiments.quant_debug", description=__doc__.splitlines()[0])
     p.add_argument("run_dir")
     p.add_argument("--samples", type=int, default=100)
     p.add_argument("--out")

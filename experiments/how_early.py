@@ -1,6 +1,6 @@
 """How early the sketch recognizer knows, and what one prediction costs by drawing length.
 
-Two measurements over the test split (the key_id hash split of ``inkcast.training.quickdraw``):
+Two measurements over the test split (the key_id hash split of ``inkcast.data.quickdraw``):
 
 * **how early** -- each drawing is fed stroke by stroke to ``SketchRecognizer.stream`` (whose
   answer after k strokes is exactly ``predict`` on the first k strokes). For the *final label* --
@@ -15,8 +15,8 @@ Two measurements over the test split (the key_id hash split of ``inkcast.trainin
   128. The model is padding-invariant, so both give the same probabilities (checked: the largest
   difference is reported); the free time axis lets a device skip the padding.
 
-Run: ``python -m inkcast.benchmarks.how_early --bundle DIR [--data DIR] [--json FILE]``. The
-functions are importable for notebooks and tests. No TensorFlow is imported.
+Run from the repository root: ``python -m experiments.how_early --bundle DIR [--data DIR] [--json FILE]``.
+The functions are importable for notebooks and tests. No TensorFlow is imported.
 """
 
 from __future__ import annotations
@@ -33,30 +33,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from inkcast.data.quickdraw import split_records
 from inkcast.runtime import SketchRecognizer
 from inkcast.runtime.errors import InkcastError
 from inkcast.runtime.sketch_preprocess import MAX_POINTS, pad_left
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "quickdraw"
-
-
-def load_split(folder: str | Path, split: str = "test", per_category: int | None = None) -> list[dict]:
-    """The records of one split from a folder of ``<category>.ndjson``, in file order."""
-    from inkcast.training.quickdraw import iter_drawings, list_categories, split_of
-
-    folder = Path(folder)
-    out = []
-    for cat in list_categories(folder):
-        n = 0
-        for _, rec in iter_drawings(folder / f"{cat}.ndjson"):
-            if split_of(rec["key_id"]) != split:
-                continue
-            rec.setdefault("word", cat)
-            out.append(rec)
-            n += 1
-            if per_category is not None and n >= per_category:
-                break
-    return out
+# The shared data beside the checkout (INKCAST_DATA overrides), as the tests find it.
+DEFAULT_DATA = Path(os.environ.get("INKCAST_DATA", "../shared/data")) / "quickdraw"
 
 
 # ---------------------------------------------------------------- how early
@@ -68,12 +51,12 @@ def prefix_answers(recognizer: SketchRecognizer, drawing: Sequence, top_k: int =
     return [[label for label, _ in stream.add_stroke(stroke)] for stroke in drawing]
 
 
-def _first(hits: list[bool]) -> int | None:
+def first_index(hits: list[bool]) -> int | None:
     """1-based index of the first True, or None."""
     return next((k for k, h in enumerate(hits, 1) if h), None)
 
 
-def _stays(hits: list[bool]) -> int | None:
+def stays_from(hits: list[bool]) -> int | None:
     """1-based index from which every entry is True (None if the last is False)."""
     if not hits or not hits[-1]:
         return None
@@ -97,10 +80,10 @@ def how_early(recognizer: SketchRecognizer, records: Sequence[dict]) -> dict[str
                 continue  # the true label only where the recognizer ends up right
             top1 = [bool(a) and a[0] == label for a in answers]
             top3 = [label in a for a in answers]
-            row[f"{name}_top1_first"] = _first(top1)
-            row[f"{name}_top3_first"] = _first(top3)
-            row[f"{name}_top1_stays"] = _stays(top1)
-            row[f"{name}_top3_stays"] = _stays(top3)
+            row[f"{name}_top1_first"] = first_index(top1)
+            row[f"{name}_top3_first"] = first_index(top3)
+            row[f"{name}_top1_stays"] = stays_from(top1)
+            row[f"{name}_top3_stays"] = stays_from(top3)
         rows.append(row)
 
     def block(name: str, subset: list[dict]) -> dict[str, Any]:
@@ -155,7 +138,7 @@ def latency_by_length(recognizer: SketchRecognizer, records: Sequence[dict], per
     """Model time (ms, batch 1) per length group, at the drawing's own length and padded."""
     rows = [recognizer.features(r["drawing"]) for r in records]
     groups = length_groups([len(r) for r in rows], per_group)
-    model = recognizer._model
+    model = recognizer.model
     for r in rows[:5]:  # warm-up: first calls allocate
         model.invoke_one(r[None])
         model.invoke_one(pad_left([r], pad_to))
@@ -207,7 +190,7 @@ def run(bundle: str | Path, data: str | Path, backends: Sequence[str] = ("tflite
         per_category: int | None = None, per_group: int = 40, repeats: int = 5,
         num_threads: int | None = 1) -> dict[str, Any]:
     """Both measurements for each backend; the report as a JSON-ready dict."""
-    records = load_split(data, "test", per_category)
+    records = split_records(data, "test", per_category=per_category)
     report: dict[str, Any] = {"bundle": str(bundle), "data": str(data), "split": "test",
                               "environment": environment(num_threads), "backends": {}}
     for backend in backends:
@@ -249,10 +232,9 @@ def summary(report: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m inkcast.benchmarks.how_early", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m experiments.how_early", description=__doc__.split("\n")[0])
     ap.add_argument("--bundle", required=True, help="sketch bundle folder (manifest.json + models)")
-    ap.add_argument("--data", default=os.environ.get("INKCAST_DATA") and str(Path(os.environ["INKCAST_DATA"]) / "quickdraw")
-                    or str(DEFAULT_DATA), help="folder of <category>.ndjson (default: ../shared/data/quickdraw)")
+    ap.add_argument("--data", default=str(DEFAULT_DATA), help="folder of <category>.ndjson (default: ../shared/data/quickdraw)")
     ap.add_argument("--backend", action="append", choices=("tflite", "onnx"),
                     help="backend to measure (repeatable; default: both)")
     ap.add_argument("--per-category", type=int, default=None, help="cap test drawings per category (default: all)")

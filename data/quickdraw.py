@@ -1,4 +1,4 @@
-"""Reading Quick, Draw! "simplified" ndjson in Google's layout: a folder of ``<category>.ndjson``.
+"""Quick, Draw! "simplified" ndjson in Google's layout (a folder of ``<category>.ndjson``), split.
 
 The train/validation/test split comes from a hash of each drawing's ``key_id``, so a drawing
 keeps its split when files are reordered, capped differently or grow.
@@ -7,15 +7,15 @@ keeps its split when files are reordered, capped differently or grow.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
 from inkcast.runtime.errors import BadInputError
 from inkcast.runtime.sketch_preprocess import MAX_POINTS, SPACING, drawing_to_points, points_to_features
+
+from .ndjson import iter_records
 
 SPLITS = ("train", "validation", "test")
 
@@ -48,27 +48,6 @@ def list_categories(folder: Path) -> list[str]:
     if not names:
         raise BadInputError(f"{folder}: no <category>.ndjson files in this folder")
     return names
-
-
-def iter_drawings(path: Path, recognized_only: bool = False) -> Iterator[tuple[int, dict]]:
-    """Yield (line number, record) for each usable line; a malformed line raises naming file:line."""
-    with open(path, "r", encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise BadInputError(f"{path}:{lineno}: not valid JSON ({e.msg} at column {e.colno})") from None
-            if not isinstance(rec, dict):
-                raise BadInputError(f"{path}:{lineno}: expected a JSON object, got {type(rec).__name__}")
-            for key in ("key_id", "drawing"):
-                if key not in rec:
-                    raise BadInputError(f"{path}:{lineno}: the record has no {key!r} field")
-            if recognized_only and rec.get("recognized") is False:
-                continue
-            rec["key_id"] = str(rec["key_id"])
-            yield lineno, rec
 
 
 @dataclass
@@ -114,7 +93,7 @@ def load_quickdraw(folder: str | Path, options: QuickDrawOptions | None = None,
     for label, cat in enumerate(categories):
         path = folder / f"{cat}.ndjson"
         n = 0
-        for lineno, rec in iter_drawings(path, options.recognized_only):
+        for lineno, rec in iter_records(path, recognized_only=options.recognized_only):
             if options.max_per_category is not None and n >= options.max_per_category:
                 break
             try:
@@ -133,19 +112,28 @@ def load_quickdraw(folder: str | Path, options: QuickDrawOptions | None = None,
     return SketchDataset(categories=categories, splits=splits, source=str(folder))
 
 
-def save_rows(path: Path, rows: list[np.ndarray], labels: np.ndarray, key_ids: list[str]) -> None:
-    """Save ragged preprocessed rows compactly (concatenated rows + offsets) as .npz."""
-    offsets = np.cumsum([0] + [len(r) for r in rows]).astype(np.int64)
-    data = np.concatenate(rows).astype(np.float32) if rows else np.zeros((0, 3), np.float32)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, rows=data, offsets=offsets, labels=np.asarray(labels, np.int64),
-                        key_ids=np.asarray(key_ids, dtype=str))
-    tmp.replace(path)
+def split_records(folder: str | Path, split: str = "test", categories: list[str] | None = None,
+                  per_category: int | None = None, options: QuickDrawOptions | None = None) -> list[dict]:
+    """The records of one split (by key_id hash), category by category in file order.
 
-
-def load_rows(path: Path) -> tuple[list[np.ndarray], np.ndarray, list[str]]:
-    """The inverse of ``save_rows``."""
-    z = np.load(path)
-    off = z["offsets"]
-    rows = [z["rows"][off[i] : off[i + 1]] for i in range(len(off) - 1)]
-    return rows, z["labels"], [str(k) for k in z["key_ids"]]
+    Each record gets ``word`` (its category) and ``label`` (the category's index) if missing."""
+    o = options or QuickDrawOptions()
+    folder = Path(folder)
+    available = list_categories(folder)
+    cats = list(categories) if categories else available
+    missing = [c for c in cats if c not in available]
+    if missing:
+        raise BadInputError(f"{folder}: no <category>.ndjson for {missing}")
+    out = []
+    for label, cat in enumerate(cats):
+        n = 0
+        for _, rec in iter_records(folder / f"{cat}.ndjson", recognized_only=o.recognized_only):
+            if per_category is not None and n >= per_category:
+                break
+            if split_of(rec["key_id"], o.split_fractions) != split:
+                continue
+            rec.setdefault("word", cat)
+            rec["label"] = label
+            out.append(rec)
+            n += 1
+    return out

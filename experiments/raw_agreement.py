@@ -1,7 +1,7 @@
 """Does raw phone input get the same answer as Google's simplified drawing? (issue #6, raw input)
 
 For test-split drawings it compares the recognizer's top-1 on the original simplified drawing
-with its top-1 on the same drawing made raw by :func:`inkcast.benchmarks.rawlike.rawify`
+with its top-1 on the same drawing made raw by :func:`tests.rawlike.rawify`
 (scaled up to a ~1080x2000 screen at a random place, a point every ~3 px, +-``jitter`` px of
 uniform noise, timestamps) and recovered by ``inkcast.runtime.simplify`` (``raw=None``: detected).
 Two references frame the figure:
@@ -11,7 +11,7 @@ Two references frame the figure:
 * ``unsimplified`` -- the raw input given to the model as it is (``raw=False``): what the
   pipeline is for.
 
-Run: ``python -m inkcast.benchmarks.raw_agreement --bundle DIR [--per-category 60] [--seeds 5]``.
+Run from the repository root: ``python -m experiments.raw_agreement --bundle DIR [--per-category 60] [--seeds 5]``.
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ import time
 
 import numpy as np
 
-from inkcast.benchmarks.how_early import DEFAULT_DATA, load_split
-from inkcast.benchmarks.rawlike import rawify
+from experiments.how_early import DEFAULT_DATA
+from inkcast.data.quickdraw import split_records
 from inkcast.runtime import SketchRecognizer
 from inkcast.runtime.simplify import parse_strokes, prepare_drawing
+from tests.rawlike import rawify  # the tests' raw-input imitation: the experiment measures what they check
 
 
 def _top1(recognizer: SketchRecognizer, drawings: Sequence, raw: bool | None) -> list[str]:
@@ -109,7 +110,7 @@ def raw_agreement(recognizer: SketchRecognizer, records: Sequence[dict], seeds: 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m inkcast.benchmarks.raw_agreement", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m experiments.raw_agreement", description=__doc__.split("\n")[0])
     ap.add_argument("--bundle", required=True)
     ap.add_argument("--data", default=str(DEFAULT_DATA), help="folder of <category>.ndjson")
     ap.add_argument("--backend", default="tflite", choices=("tflite", "onnx"))
@@ -120,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     a = ap.parse_args(argv)
     rec = SketchRecognizer(a.bundle, backend=a.backend)
     report = {"bundle": a.bundle, "backend": a.backend,
-              **raw_agreement(rec, load_split(a.data, "test", a.per_category), range(a.seeds), a.jitter)}
+              **raw_agreement(rec, split_records(a.data, "test", per_category=a.per_category), range(a.seeds), a.jitter)}
     text = json.dumps(report, indent=2)
     print(text)
     if a.json:

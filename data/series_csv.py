@@ -12,9 +12,9 @@ file and the line, never with a parser traceback:
 * the date format is detected among common formats (all rows must agree on one; day/month order
   is decided by the rows, or by which order makes a compact daily series), or given.
 
-Standard library and NumPy only (no pandas, no TensorFlow): it lives in the runtime so that
-``inkcast forecast`` reads a CSV on a device without the training stack. Training imports it
-through ``inkcast.training.series_csv``.
+Standard library and NumPy only (no pandas, no TensorFlow), so that ``inkcast forecast`` reads a
+CSV on a device without the training stack, and training reads it with the very same code. Which
+columns to read is the caller's choice (dataset defaults live in the training options).
 """
 
 from __future__ import annotations
@@ -27,10 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import BadInputError
+from inkcast.runtime.errors import BadInputError
 
-DEFAULT_DATE_COLUMN = "service_date"
-DEFAULT_VALUE_COLUMN = "rail_boardings"
 FILL_POLICIES = ("interpolate", "ffill", "zero")
 
 # Tried in this order; a file must match exactly one (else the caller is asked to give one).
@@ -125,6 +123,35 @@ def _open_rows(path: Path):
     return header, rows
 
 
+SAMPLE_ROWS = 50  # rows looked at to find the date and value columns
+
+
+def find_columns(path: Path, header: list[str], rows: list[tuple[int, list[str]]]) -> tuple[list[str], list[str]]:
+    """(date-like columns, numeric columns) of a file, judged on its first ``SAMPLE_ROWS`` rows:
+    a column whose every non-empty cell there parses as a date in one known format, or as a
+    finite number (a date-like column does not count as numeric)."""
+    sample = [row for _, row in rows[:SAMPLE_ROWS]]
+    dates, numbers = [], []
+    for i, name in enumerate(header):
+        cells = [r[i].strip() for r in sample if i < len(r) and r[i].strip()]
+        if not cells:
+            continue
+        if any(all(_parse_date(c, f) is not None for c in cells) for f in DATE_FORMATS):
+            dates.append(name)
+        elif all(_parse_value(c) is not None for c in cells):
+            numbers.append(name)
+    return dates, numbers
+
+
+def _pick(path: Path, header: list[str], found: list[str], role: str, flag: str) -> str:
+    if len(found) == 1:
+        return found[0]
+    what = f"no column looks like a {role}" if not found else f"several columns could be the {role}: " + \
+        ", ".join(repr(c) for c in found)
+    raise BadInputError(f"{path}: {what}; name it ({flag}). The file's columns are: "
+                        f"{', '.join(repr(h) for h in header)}")
+
+
 def _column(path: Path, header: list[str], name: str, role: str) -> int:
     if name not in header:
         raise BadInputError(
@@ -183,16 +210,24 @@ def _fill(values: np.ndarray, known: np.ndarray, policy: str) -> np.ndarray:
 
 def read_series(
     path: str | Path,
-    date_column: str = DEFAULT_DATE_COLUMN,
-    value_column: str = DEFAULT_VALUE_COLUMN,
+    date_column: str | None = None,
+    value_column: str | None = None,
     date_format: str | None = None,
     fill: str | None = None,
 ) -> Series:
-    """Read a daily series from a CSV file (see the module doc for what is refused and why)."""
+    """Read a daily series from a CSV file (see the module doc for what is refused and why).
+
+    A column given as None is found: the file's only date-like column, its only other numeric
+    column; when there is none or more than one, the error lists the candidates."""
     path = Path(path)
     if fill is not None and fill not in FILL_POLICIES:
         raise BadInputError(f"unknown fill policy {fill!r}; choose one of {', '.join(FILL_POLICIES)}")
     header, rows = _open_rows(path)
+    if date_column is None or value_column is None:
+        dates, numbers = find_columns(path, header, rows)
+        date_column = date_column or _pick(path, header, dates, "date", "--date-column")
+        value_column = value_column or _pick(path, header, [c for c in numbers if c != date_column], "value",
+                                             "--value-column")
     di = _column(path, header, date_column, "date")
     vi = _column(path, header, value_column, "value")
     if not rows:

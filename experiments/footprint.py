@@ -7,10 +7,11 @@ never written to), installs it with that extra into a fresh venv, and measures:
 * the installed size of the venv's site-packages (and the biggest distributions in it);
 * that no TensorFlow distribution is installed and that no ``tensorflow`` (or tf_keras, keras,
   tf2onnx) import is even attempted while recognizing a real drawing;
-* cold start: a fresh process that imports the runtime, loads the bundle (checksum verified) and
+* cold start with ``inkcast bench``'s own harness (``benchmarks/coldstart.py``) run by the venv's
+  Python: a fresh process that imports the runtime, loads the bundle (checksum verified) and
   makes its first prediction; wall time from spawn to exit, median of --runs after one warm-up
   run (page cache warm, as for any repeated launch), plus the in-process phase breakdown;
-* peak RSS of that process (``ru_maxrss`` of the child from ``os.wait4``).
+* peak RSS of that process (its ``ru_maxrss``).
 
 Budgets (issue #7, this 2-core x86-64 machine): cold start <= 0.3 s and peak RSS <= 80 MB for the
 int8 sketch variant through LiteRT; while a bundle has no int8 variant its float32 TFLite variant
@@ -18,7 +19,7 @@ is measured and the report says so. When a budget is missed the report shows whe
 (``python -X importtime``) and how memory grows phase by phase. Exit status 1 when TensorFlow
 shows up or a budget is missed (``--report-only`` turns the latter off), 2 on usage errors.
 
-    python scripts/footprint.py --bundle /work/bundles/sketch-small
+    python experiments/footprint.py --bundle bundles/sketch
 """
 
 from __future__ import annotations
@@ -34,52 +35,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from inkcast.benchmarks.coldstart import child_code, run_once
+from inkcast.tasks import spec_for
+
 REPO = Path(__file__).resolve().parents[1]
 TF_DISTS = ("tensorflow", "tf-keras", "tf_keras", "tf-nightly", "keras", "tf2onnx", "tensorflow-cpu")
-TF_MODULES = ("tensorflow", "tf_keras", "keras", "tf2onnx")
 BUDGET_COLD_S = 0.3
 BUDGET_RSS_MB = 80.0
-
-PROBE = r"""
-import sys, time
-T0 = time.perf_counter()
-TF = set(sys.argv[4].split(","))
-attempted = []
-class _Watch:  # records every attempt to import TensorFlow, even one that fails
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in TF:
-            attempted.append(name)
-        return None
-sys.meta_path.insert(0, _Watch())
-
-def rss():
-    out = {}
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(("VmRSS:", "VmHWM:")):
-                out[line.split(":")[0]] = int(line.split()[1]) / 1024
-    return out
-
-import json
-phases = {}
-mem = {"start": rss()}
-t = time.perf_counter(); import numpy; phases["import numpy"] = time.perf_counter() - t; mem["numpy"] = rss()
-t = time.perf_counter(); from inkcast.runtime import SketchRecognizer; phases["import inkcast.runtime"] = time.perf_counter() - t
-bundle, variant, drawing = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-import importlib
-backend = json.load(open(bundle + "/manifest.json"))["variants"][variant]["backend"]
-t = time.perf_counter()
-importlib.import_module("ai_edge_litert.interpreter" if backend == "tflite" else "onnxruntime")
-phases["import backend"] = time.perf_counter() - t; mem["backend"] = rss()
-t = time.perf_counter(); r = SketchRecognizer(bundle, format=variant); phases["load bundle"] = time.perf_counter() - t
-mem["load"] = rss()
-t = time.perf_counter(); top = r.predict(drawing, top_k=3); phases["first predict"] = time.perf_counter() - t
-mem["predict"] = rss()
-total = time.perf_counter() - T0
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in TF)
-print(json.dumps({"phases": phases, "in_process_s": total, "mem_mb": mem, "top": top,
-                  "tf_modules": heavy, "tf_attempted": sorted(set(attempted))}))
-"""
 
 
 def build_wheel(python: str, out: Path) -> Path:
@@ -153,48 +115,37 @@ def measure_extra(extra: str, wheel: Path, python: str, work: Path, bundle: Path
                 or n.lower().startswith("tensorflow")]
     pip_like = sum(s for n, _, s in dists if n.lower() in ("pip", "setuptools"))
 
-    probe = work / "probe.py"
-    probe.write_text(PROBE)
-    first = run_probe(vpy, probe, bundle, variant, drawing)  # warm-up: page cache, .pyc files
-    samples = [run_probe(vpy, probe, bundle, variant, drawing) for _ in range(runs)]
+    code = probe_code(bundle, variant, backend_of(bundle, variant), work / "item.json", drawing)
+    first = run_once(code, python=vpy, cwd=str(work))  # warm-up: page cache, .pyc files
+    samples = [run_once(code, python=vpy, cwd=str(work)) for _ in range(runs)]
     med = lambda key: statistics.median(s[key] for s in samples)  # noqa: E731
-    phases = {k: statistics.median(s["phases"][k] for s in samples) for k in samples[0]["phases"]}
     return {
         "extra": extra, "variant": variant, "venv": str(venv), "install_s": install_s,
         "site_packages_bytes": app, "site_packages_disk_bytes": disk, "pip_setuptools_bytes": pip_like,
         "dists": dists, "tf_dists": tf_dists,
-        "tf_modules": sorted({m for s in [first, *samples] for m in s["tf_modules"]}),
-        "tf_attempted": sorted({m for s in [first, *samples] for m in s["tf_attempted"]}),
-        "first_run_wall_s": first["wall_s"], "cold_start_s": med("wall_s"),
-        "cold_start_runs_s": [s["wall_s"] for s in samples], "in_process_s": med("in_process_s"),
-        "cold_start_cpu_s": med("cpu_s"),
-        "phases_s": phases, "peak_rss_mb": med("maxrss_mb"), "peak_rss_max_mb": max(s["maxrss_mb"] for s in samples),
-        "mem_mb": samples[-1]["mem_mb"], "top": samples[-1]["top"],
+        "tf_modules": [] if not any(s["tensorflow_imported"] for s in [first, *samples]) else ["tensorflow"],
+        "tf_attempted": sorted({m for s in [first, *samples] for m in s["heavy_imports_attempted"]}),
+        "first_run_wall_s": first["process_ms"] / 1e3, "cold_start_s": med("process_ms") / 1e3,
+        "cold_start_runs_s": [s["process_ms"] / 1e3 for s in samples], "in_process_s": med("in_process_ms") / 1e3,
+        "phases_s": {k: med(f"{k}_ms") / 1e3 for k in ("import", "load", "first_prediction")},
+        "peak_rss_mb": med("ru_maxrss_mb"), "peak_rss_max_mb": max(s["ru_maxrss_mb"] for s in samples),
+        "mem_mb": {k: samples[-1][f"rss_after_{k}_mb"] for k in ("import", "load", "prediction")},
     }
 
 
-def run_probe(vpy: str, probe: Path, bundle: Path, variant: str, drawing: list) -> dict:
-    """One fresh process: wall time from spawn to exit and its own peak RSS (ru_maxrss via wait4)."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen([vpy, str(probe), str(bundle), variant, json.dumps(drawing), ",".join(TF_MODULES)],
-                         cwd=probe.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out, err = p.stdout.read(), p.stderr.read()  # both small: no deadlock
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    p.returncode = code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        raise SystemExit(f"footprint: the probe process failed (exit {code}):\n{err.decode()[-3000:]}")
-    res = json.loads(out.decode().strip().splitlines()[-1])
-    res["wall_s"] = wall
-    res["maxrss_mb"] = ru.ru_maxrss / 1024  # ru_maxrss is in kilobytes on Linux
-    res["cpu_s"] = ru.ru_utime + ru.ru_stime  # less sensitive than wall time to a busy machine
-    return res
+def backend_of(bundle: Path, variant: str) -> str:
+    return json.loads((bundle / "manifest.json").read_text())["variants"][variant]["backend"]
 
 
-def importtime_report(vpy: str, probe: Path, bundle: Path, variant: str, drawing: list, n: int = 12) -> list[str]:
+def probe_code(bundle: Path, variant: str, backend: str, item_file: Path, drawing: list) -> str:
+    """The cold-start harness's child program (benchmarks/coldstart.py) for one sketch variant."""
+    item_file.write_text(json.dumps(drawing), encoding="utf-8")
+    return child_code(spec_for("sketch"), bundle, variant, backend, 1, item_file)
+
+
+def importtime_report(vpy: str, code: str, cwd: Path, n: int = 12) -> list[str]:
     """The n slowest imports (cumulative) of one cold start, from python -X importtime."""
-    res = subprocess.run([vpy, "-X", "importtime", str(probe), str(bundle), variant, json.dumps(drawing),
-                          ",".join(TF_MODULES)], capture_output=True, text=True, cwd=probe.parent)
+    res = subprocess.run([vpy, "-X", "importtime", "-c", code], capture_output=True, text=True, cwd=cwd)
     rows = []
     for line in res.stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
@@ -282,15 +233,13 @@ def main(argv: list[str] | None = None) -> int:
             ph = "  ".join(f"{k} {v * 1e3:.0f}" for k, v in r["phases_s"].items())
             print(f"  variant           {variant}" + (f"  ({note})" if note else ""))
             print(f"  cold start        {r['cold_start_s']:.3f} s median of {a.runs} (runs {', '.join(f'{x:.3f}' for x in r['cold_start_runs_s'])};"
-                  f" first-ever run {r['first_run_wall_s']:.3f} s); CPU time {r['cold_start_cpu_s']:.3f} s;"
+                  f" first-ever run {r['first_run_wall_s']:.3f} s);"
                   f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
             print(f"    in the process  {r['in_process_s'] * 1e3:.0f} ms: {ph} ms; interpreter start+exit"
                   f" ~{(r['cold_start_s'] - r['in_process_s']) * 1e3:.0f} ms")
             m = r["mem_mb"]
             print(f"  peak RSS          {r['peak_rss_mb']:.1f} MB median (max {r['peak_rss_max_mb']:.1f});"
-                  f" RSS after python {m['start']['VmRSS']:.0f}, numpy {m['numpy']['VmRSS']:.0f},"
-                  f" backend {m['backend']['VmRSS']:.0f}, load {m['load']['VmRSS']:.0f}, predict {m['predict']['VmRSS']:.0f} MB")
-            print(f"  prediction        {r['top']}")
+                  f" RSS after import {m['import']:.0f}, load {m['load']:.0f}, first prediction {m['prediction']:.0f} MB")
             if backend == "tflite":
                 budget = []
                 if r["cold_start_s"] > BUDGET_COLD_S:
@@ -304,8 +253,8 @@ def main(argv: list[str] | None = None) -> int:
                 if budget:
                     failed.append(f"{extra}: " + "; ".join(budget))
                     print("  where the time goes (python -X importtime, slowest imports):")
-                    print("\n".join(importtime_report(str(Path(r["venv"]) / "bin" / "python"), work / "probe.py",
-                                                       bundle, variant, drawing)))
+                    code = probe_code(bundle, variant, backend, work / "item.json", drawing)
+                    print("\n".join(importtime_report(str(Path(r["venv"]) / "bin" / "python"), code, work)))
         if a.json:
             Path(a.json).write_text(json.dumps({"wheel": wheel.name, "python": pyver, "results": results}, indent=1))
         print()

@@ -1,0 +1,33 @@
+"""``inkcast export RUN_DIR --out BUNDLE``: any task's run folder -> a validated bundle."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub) -> None:
+    ex = sub.add_parser("export", help="export a run folder to a validated TFLite/ONNX bundle")
+    ex.add_argument("run_dir")
+    ex.add_argument("--out", required=True, help="bundle folder to write (atomically)")
+    ex.add_argument("--formats", help="comma-separated variant names (default: the task's defaults), e.g. "
+                    "tflite-float32,tflite-int8,onnx-float32")
+    ex.add_argument("--max-drop", type=float, default=0.5,
+                    help="fail if a quantized variant loses more than this: top-1 points (sketch) or "
+                         "%% of test MAE (forecast); default 0.5")
+    ex.add_argument("--allow-drop", action="store_true",
+                    help="write variants beyond --max-drop anyway, marked in the manifest")
+    ex.add_argument("--calibration-samples", type=int, default=500,
+                    help="training inputs used to calibrate integer variants (default 500)")
+    ex.set_defaults(func=export_command)
+
+
+def formats_arg(text: str | None) -> tuple[str, ...] | None:
+    return tuple(f.strip() for f in text.split(",") if f.strip()) if text else None
+
+
+def export_command(a: argparse.Namespace) -> int:
+    from inkcast.export.pipeline import ExportOptions, export_run
+
+    export_run(a.run_dir, a.out, ExportOptions(formats=formats_arg(a.formats), max_drop=a.max_drop,
+                                               allow_drop=a.allow_drop, calibration_samples=a.calibration_samples))
+    return 0

@@ -1,0 +1,42 @@
+"""``inkcast predict BUNDLE FILE.ndjson``: the top-k labels of each drawing of a file."""
+
+from __future__ import annotations
+
+import argparse
+
+RAW = {"auto": None, "yes": True, "no": False}
+
+
+def register(sub) -> None:
+    pr = sub.add_parser("predict", help="top-3 labels for each drawing of an ndjson file")
+    pr.add_argument("bundle")
+    pr.add_argument("file")
+    pr.add_argument("--backend", choices=["tflite", "onnx"], default="tflite")
+    pr.add_argument("--format", help="variant name from the manifest (overrides --backend)")
+    pr.add_argument("--top-k", type=int, default=3)
+    pr.add_argument("--limit", type=int, help="stop after N drawings")
+    pr.add_argument("--raw", choices=list(RAW), default="auto",
+                    help="raw touch strokes (screen pixels) are simplified as Google did first; "
+                         "auto detects them (default)")
+    pr.set_defaults(func=predict_command)
+
+
+def predict_command(a: argparse.Namespace) -> int:
+    from inkcast.data.ndjson import iter_drawings
+    from inkcast.runtime import SketchRecognizer
+    from inkcast.runtime.errors import BadInputError
+
+    rec = SketchRecognizer(a.bundle, backend=a.backend, format=a.format)
+    n = 0
+    for lineno, meta, drawing in iter_drawings(a.file):
+        if a.limit and n >= a.limit:
+            break
+        try:
+            top = rec.predict(drawing, top_k=a.top_k, raw=RAW[a.raw])
+        except BadInputError as e:
+            raise BadInputError(f"{a.file}:{lineno}: {e}") from None
+        shown = "  ".join(f"{label} {p:.3f}" for label, p in top)
+        word = f" (true: {meta['word']})" if "word" in meta else ""
+        print(f"line {lineno}: {shown}{word}")
+        n += 1
+    return 0

@@ -1,0 +1,102 @@
+"""``inkcast train sketch`` and ``inkcast train forecast``."""
+
+from __future__ import annotations
+
+import argparse
+
+# ``inkcast train forecast`` argument -> ForecastOptions field (None: not given, keep the default)
+FORECAST_ARGUMENTS = {
+    "date_column": "date_column", "value_column": "value_column", "date_format": "date_format", "fill": "fill",
+    "train_start": "train_start", "train_end": "train_end", "valid_start": "val_start", "valid_end": "val_end",
+    "test_start": "test_start", "test_end": "test_end", "window": "window", "epochs": "max_epochs",
+    "seed": "seed", "head": "head",
+}
+
+
+def register(sub) -> None:
+    tr = sub.add_parser("train", help="train a model").add_subparsers(dest="task", required=True)
+    ts = tr.add_parser("sketch", help="train the sketch recognizer on Quick, Draw! ndjson files")
+    ts.add_argument("--data", required=True, help="folder of <category>.ndjson files")
+    ts.add_argument("--out", required=True, help="run folder to write")
+    ts.add_argument("--categories", help="comma-separated subset (default: every file)")
+    ts.add_argument("--max-per-category", type=int)
+    ts.add_argument("--recognized-only", action="store_true")
+    ts.add_argument("--epochs", type=int)
+    ts.add_argument("--batch-size", type=int)
+    ts.add_argument("--patience", type=int)
+    ts.add_argument("--seed", type=int)
+    ts.add_argument("--max-train-seconds", type=float)
+    ts.add_argument("--no-augment", action="store_true")
+    ts.add_argument("--resample-spacing", type=float,
+                    help="arc-length resampling step of the model input in the 0..255 frame "
+                         "(default 24; 0 = the drawing's own points)")
+    ts.set_defaults(func=train_sketch_command)
+
+    tf_ = tr.add_parser("forecast", help="train the 7-day forecaster on a daily CSV series")
+    tf_.add_argument("--data", required=True, help="CSV file")
+    tf_.add_argument("--date-column", help="default: service_date")
+    tf_.add_argument("--value-column", help="default: rail_boardings")
+    tf_.add_argument("--date-format", help="strptime format (default: detected)")
+    tf_.add_argument("--fill", choices=["interpolate", "ffill", "zero"], help="policy for date gaps")
+    for period in ("train", "valid", "test"):
+        tf_.add_argument(f"--{period}-start")
+        tf_.add_argument(f"--{period}-end")
+    tf_.add_argument("--window", type=int)
+    tf_.add_argument("--epochs", type=int)
+    tf_.add_argument("--seed", type=int)
+    tf_.add_argument("--head", choices=["vector", "seq2seq"])
+    tf_.add_argument("--out", required=True)
+    tf_.set_defaults(func=train_forecast_command)
+
+
+def sketch_options(a: argparse.Namespace):
+    """``inkcast train sketch`` arguments -> ``SketchTrainOptions`` (defaults where not given)."""
+    from inkcast.data.quickdraw import QuickDrawOptions
+    from inkcast.training.sketch_options import SketchTrainOptions
+
+    o = SketchTrainOptions(data=QuickDrawOptions(
+        categories=tuple(c.strip() for c in a.categories.split(",")) if a.categories else None,
+        max_per_category=a.max_per_category, recognized_only=a.recognized_only))
+    for key in ("epochs", "seed", "batch_size", "max_train_seconds", "patience"):
+        if getattr(a, key) is not None:
+            setattr(o, key, getattr(a, key))
+    if a.no_augment:
+        o.augment = False
+    if a.resample_spacing is not None:
+        if a.resample_spacing < 0:
+            raise ValueError(f"--resample-spacing must be 0 (off) or positive, got {a.resample_spacing}")
+        o.resample_spacing = a.resample_spacing or None
+    return o
+
+
+def train_sketch_command(a: argparse.Namespace) -> int:
+    from inkcast.training.train_sketch import train_sketch_from_folder
+
+    train_sketch_from_folder(a.data, a.out, sketch_options(a))
+    print(f"run folder: {a.out} (metrics.json, model.weights.h5)")
+    return 0
+
+
+def forecast_options(a: argparse.Namespace):
+    """``inkcast train forecast`` arguments -> ``ForecastOptions`` (defaults where not given)."""
+    from inkcast.training.forecast_options import ForecastOptions
+
+    given = {field: getattr(a, dest) for dest, field in FORECAST_ARGUMENTS.items() if getattr(a, dest, None) is not None}
+    return ForecastOptions.from_dict({**ForecastOptions().to_dict(), **given})
+
+
+def train_forecast_command(a: argparse.Namespace) -> int:
+    """Train, write the run folder, print the test table. The CSV and the split dates are checked
+    before TensorFlow is imported, so a bad file or date is reported in a second."""
+    from inkcast.data.series_csv import read_series
+    from inkcast.training.forecast_splits import make_splits
+    from inkcast.training.forecast_summary import summary_lines
+
+    o = forecast_options(a)
+    make_splits(read_series(a.data, o.date_column, o.value_column, o.date_format, o.fill), o)
+    from inkcast.training.train_forecast import train_forecast
+
+    m = train_forecast(o, a.data, a.out, progress=True)
+    print("\n".join(summary_lines(m)))
+    print(f"run folder: {a.out} (metrics.json, forecast.png, model.weights.h5, options.json, preprocessing.json)")
+    return 0

@@ -1,0 +1,66 @@
+"""The one ndjson reader: a JSON value per line, each malformed line refused naming file:line.
+
+Quick, Draw! files are ndjson (one record per line). Every command that reads them (training,
+evaluate, predict, bench, the experiments) goes through here, so they refuse the same things with
+the same messages.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+from inkcast.runtime.errors import BadInputError
+
+
+def iter_lines(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed JSON value) for each non-blank line of ``path``."""
+    path = Path(path)
+    try:
+        f = open(path, "r", encoding="utf-8")
+    except OSError as e:
+        raise BadInputError(f"{path}: cannot open ({e.strerror})") from None
+    with f:
+        lineno = 0
+        try:
+            for lineno, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield lineno, json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise BadInputError(f"{path}:{lineno}: not valid JSON ({e.msg} at column {e.colno})") from None
+        except UnicodeDecodeError:
+            raise BadInputError(f"{path}:{lineno + 1}: not UTF-8 text") from None
+
+
+def iter_records(path: str | Path, required: tuple[str, ...] = ("key_id", "drawing"),
+                 recognized_only: bool = False) -> Iterator[tuple[int, dict]]:
+    """(line number, record) for each Quick, Draw! record; each must be an object with ``required``.
+
+    ``key_id`` is returned as a string (Google writes it as a string, some copies as a number)."""
+    for lineno, rec in iter_lines(path):
+        if not isinstance(rec, dict):
+            raise BadInputError(f"{path}:{lineno}: expected a JSON object, got {type(rec).__name__}")
+        for key in required:
+            if key not in rec:
+                raise BadInputError(f"{path}:{lineno}: the record has no {key!r} field")
+        if recognized_only and rec.get("recognized") is False:
+            continue
+        if "key_id" in rec:
+            rec["key_id"] = str(rec["key_id"])
+        yield lineno, rec
+
+
+def iter_drawings(path: str | Path) -> Iterator[tuple[int, dict, Any]]:
+    """(line number, record, drawing) for files of records or of bare drawings (``predict`` input).
+
+    A line may be a Quick, Draw! record (its ``drawing`` field is used) or a drawing itself."""
+    for lineno, rec in iter_lines(path):
+        if isinstance(rec, dict):
+            if "drawing" not in rec:
+                raise BadInputError(f"{path}:{lineno}: the record has no 'drawing' field")
+            yield lineno, rec, rec["drawing"]
+        else:
+            yield lineno, {}, rec

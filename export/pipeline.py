@@ -1,0 +1,140 @@
+"""The one export pipeline: run folder -> converted, validated variants -> an atomic bundle.
+
+For every task (the run folder's ``options.json`` names it; ``inkcast.tasks`` has its spec):
+convert each variant (``variants.VARIANTS``), read its tensor details from the file, run it
+through the runtime's own engine on the run's test split, judge it against the Keras model (the
+spec's ``judge``), and log it. Every failure is collected first and then the export is refused
+whole: nothing is written unless every asked-for variant passes (``allow_drop`` writes quantized
+variants beyond ``max_drop`` anyway, marked). The bundle folder is swapped in atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import inkcast
+from inkcast.runtime.backends import open_model
+from inkcast.runtime.bundle import FORMAT_VERSION, sha256_of
+from inkcast.runtime.errors import BadInputError
+from inkcast.tasks import TaskSpec, spec_for
+
+from .accuracy_report import accuracy_report
+from .bundle_writer import write_bundle
+from .errors import ExportValidationError
+from .model_io import io_details
+from .variants import VARIANTS, Conversion
+
+
+@dataclass
+class ExportOptions:
+    """What to export and how strictly to check it."""
+
+    formats: tuple[str, ...] | None = None  # None: the task's default variants
+    max_drop: float = 0.5  # a quantized variant may lose this much: top-1 points (sketch), % of test MAE (forecast)
+    allow_drop: bool = False  # write quantized variants beyond max_drop anyway, marked in the manifest
+    calibration_samples: int = 500  # training inputs used to calibrate integer variants
+    onnx_opset: int = 17
+    tolerance: Any = None  # float32 variants: the task's tolerance dataclass (None: its defaults)
+
+
+def run_task(run_dir: str | Path) -> str:
+    """The task a run folder was trained for (its ``options.json``)."""
+    path = Path(run_dir) / "options.json"
+    if not path.is_file():
+        raise BadInputError(f"{path}: not found; is {run_dir} a run folder made by `inkcast train`?")
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise BadInputError(f"{path}: not valid JSON ({e})") from None
+    if not isinstance(info, dict) or "task" not in info:
+        raise BadInputError(f"{path}: no 'task' field; is {run_dir} a run folder made by `inkcast train`?")
+    return str(info["task"])
+
+
+def _formats(spec: TaskSpec, asked: tuple[str, ...] | None) -> tuple[str, ...]:
+    formats = tuple(asked) if asked else spec.default_variants
+    unknown = [f for f in formats if f not in spec.variants]
+    if unknown:
+        raise ValueError(f"unknown formats {unknown} for a {spec.name} model; known: {', '.join(spec.variants)}")
+    return formats
+
+
+def export_run(run_dir: str | Path, out_dir: str | Path, options: ExportOptions | None = None,
+               log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Convert, validate and write the bundle of a run folder; returns the manifest.
+
+    A variant its converter or runtime refuses is recorded under ``unavailable`` when the task's
+    default variants were asked for, and is an error when it was asked for by name."""
+    o = options or ExportOptions()
+    run = Path(run_dir)
+    spec = spec_for(run_task(run))
+    formats = _formats(spec, o.formats)
+    tolerance = o.tolerance or spec.default_tolerance()
+    ref = spec.load_reference(run, o.calibration_samples)
+    log(f"Keras reference on {len(ref.inputs)} test items ...")
+    conv = Conversion(spec, ref, o.onnx_opset)
+    variants: dict[str, Any] = {}
+    unavailable: dict[str, str] = {}
+    files: dict[str, Path] = {}
+    failures = []
+    with tempfile.TemporaryDirectory(prefix="inkcast-export-") as tmp:
+        for name in formats:
+            v = VARIANTS[name]
+            if v.calibrated and not ref.calibration:
+                raise ExportValidationError(f"{name} needs calibration data: {run}/calibration.npz is missing")
+            t0 = time.monotonic()
+            path = Path(tmp) / v.file
+            try:
+                data = v.make(conv)
+                path.write_bytes(data)
+                io = io_details(path, v.backend)
+                quant = {"input": io["input"]["quantization"], "output": io["output"]["quantization"]}
+                outputs = spec.run_file(open_model(path, v.backend, quantization=quant), ref)
+            except ExportValidationError:
+                raise
+            except Exception as e:  # a converter or runtime refusal: report it in its own words
+                msg = f"{type(e).__name__}: {' '.join(str(e).split())[:400]}"
+                if o.formats:  # asked for by name: that is a failure
+                    raise ExportValidationError(f"{name} could not be produced or run: {msg}") from None
+                unavailable[name] = msg
+                log(f"  {name:20s} unavailable: {msg}")
+                continue
+            j = spec.judge(outputs, ref, v.dtype, tolerance, o.max_drop)
+            ok = j.problem is None
+            accepted = ok or (o.allow_drop and v.dtype != "float32")
+            log(f"  {name:20s} {len(data) / 1e3:8.1f} kB  {j.summary}  ({time.monotonic() - t0:.1f} s)"
+                + ("" if ok else ("  OVER THE LIMIT (written: allow_drop)" if accepted else "  FAILED")))
+            if not accepted:
+                failures.append(f"{name}: {j.problem}")
+            variants[name] = {"file": v.file, "backend": v.backend, "dtype": v.dtype, "description": v.note,
+                              "size_bytes": len(data), "sha256": sha256_of(path),
+                              "input": io["input"], "output": io["output"], "quantization": quant,
+                              "accuracy": j.accuracy, **j.extra, "passed": ok,
+                              **({} if ok else {"allowed_drop": True, "problem": j.problem}),
+                              **(v.manifest_notes(conv) if v.manifest_notes else {})}
+            files[v.file] = path
+        if failures:
+            raise ExportValidationError("export refused, no bundle written: " + "; ".join(failures))
+        if not variants:
+            raise ExportValidationError("export refused, no bundle written: no variant could be produced")
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "inkcast_version": inkcast.__version__,
+            **spec.manifest_fields(ref),
+            "validation": {**asdict(o), "tolerance": asdict(tolerance), "formats": list(formats),
+                           **spec.validation_fields(ref)},
+            "variants": variants,
+            "unavailable": unavailable,
+        }
+        report_json, report_md = accuracy_report(manifest)
+        write_bundle(out_dir, files, manifest, extra_text={**spec.extra_files(ref), "accuracy.json": report_json,
+                                                            "accuracy.md": report_md})
+    log(f"bundle written to {out_dir}")
+    return manifest

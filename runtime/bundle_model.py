@@ -1,0 +1,42 @@
+"""What every runtime model object does first: open a bundle, pick a variant, load its file.
+
+``SketchRecognizer`` and ``Forecaster`` derive from :class:`BundleModel` and add their task's
+preprocessing and answers; the checks of the bundle live here once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .backends import BACKENDS, open_model
+from .bundle import Bundle, load_bundle
+from .errors import BundleError
+
+
+class BundleModel:
+    """One variant of a bundle of ``task``, loaded with its backend.
+
+    ``backend`` picks the engine ("tflite" or "onnx") and with it that engine's float32 variant;
+    ``format`` picks any variant by its manifest name (e.g. "tflite-int8") and overrides
+    ``backend``. The chosen file's sha256 is verified on load unless ``verify=False``.
+    ``model`` is the loaded file: ``run(x)`` on a float32 batch, ``invoke_one(x)`` on one sample.
+    """
+
+    task = ""  # the manifest's task a subclass reads
+
+    def __init__(self, bundle_dir: str | Path, backend: str = "tflite", format: str | None = None,
+                 num_threads: int | None = None, verify: bool = True):
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        self.bundle: Bundle = load_bundle(bundle_dir, task=self.task)
+        if "preprocessing" not in self.bundle.manifest:
+            raise BundleError(f"{self.bundle.root}: the manifest has no 'preprocessing' field")
+        self.format: str = format or self.bundle.default_variant(backend)
+        variant = self.bundle.variant(self.format)
+        self.backend: str = variant["backend"]
+        self.path: Path = self.bundle.path_of(self.format, verify=verify)
+        self.model: Any = open_model(self.path, self.backend, num_threads, variant.get("quantization"))
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self.bundle.manifest

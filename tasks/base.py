@@ -1,0 +1,167 @@
+"""What a task spec is: everything export, evaluate, bench and predict need to know about a task.
+
+In the spirit of Optimum's ``OnnxConfig``: a spec says what the model takes and gives (tensor
+names and shapes), how the run's reference is rebuilt and its test data read, how a converted
+file's outputs are judged against the reference, and what the manifest records. The export
+pipeline (``inkcast.export.pipeline``), ``inkcast evaluate``, ``inkcast bench`` and the CLI are
+written once against this interface; a new task is one new spec in ``inkcast.tasks``.
+
+TensorFlow is imported only by the methods that rebuild the Keras model (``load_model``,
+``load_reference``), so the runtime-side methods work in a runtime-only install.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from inkcast.runtime.errors import InkcastError
+
+
+class EvalDataError(InkcastError):
+    """There are no test inputs to run on (no --data, and the run's own test split is gone)."""
+
+
+@dataclass
+class EvalInputs:
+    """Real test inputs in three views of the same items."""
+
+    rows: list[np.ndarray]  # model input per item, (length, features) float32
+    public: list[Any]  # the same item as the public API takes it (a drawing, a series window)
+    targets: np.ndarray  # labels (sketch) or true values (forecast)
+    source: str  # where they came from, for reports
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.array([len(r) for r in self.rows], dtype=np.int64)
+
+    def take(self, keep: Sequence[int], source: str) -> "EvalInputs":
+        """The items at ``keep``, with a new description."""
+        return EvalInputs([self.rows[i] for i in keep], [self.public[i] for i in keep],
+                          self.targets[np.asarray(keep, dtype=np.int64)], source, list(self.notes))
+
+
+@dataclass
+class Reference:
+    """A run's Keras model and what every exported file is checked against."""
+
+    run_dir: Path
+    model: Any  # the rebuilt Keras model
+    preprocessing: Any  # the run's preprocessing contract (a dataclass with to_dict)
+    train_options: dict[str, Any]
+    inputs: list[np.ndarray]  # the test split's model inputs, one (length, F) array each
+    targets: np.ndarray
+    outputs: np.ndarray  # the Keras model's outputs on ``inputs``
+    metrics: dict[str, Any]  # the reference's quality on the test split
+    calibration: list[np.ndarray]  # training inputs for integer calibration (never test)
+    fine_tune: tuple[list[np.ndarray], np.ndarray] | None = None  # (rows, targets) for QAT; None: no QAT
+    labels: list[str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # task-specific reference data
+
+
+@dataclass
+class Judgement:
+    """A converted file's figures against the reference, and the reason it fails (None: it passes)."""
+
+    accuracy: dict[str, Any]
+    problem: str | None
+    summary: str  # one line for the export log
+    extra: dict[str, Any] = field(default_factory=dict)  # more manifest fields of the variant
+
+
+class TaskSpec:
+    """The interface; see the module doc. Subclasses: ``SketchSpec``, ``ForecastSpec``."""
+
+    name = ""
+    input_name = ""
+    output_name = ""
+    runtime_class = ""  # the public runtime object's class name, for reports
+    quality_metric = ""
+    quality_higher_is_better = True
+    quality_unit = ""
+    variants: tuple[str, ...] = ()  # the export variants this task supports
+    default_variants: tuple[str, ...] = ()  # exported when no formats are named
+
+    # ---- export side (TensorFlow)
+    def load_model(self, run_dir: str | Path) -> Any:
+        raise NotImplementedError
+
+    def load_reference(self, run_dir: str | Path, calibration_samples: int) -> Reference:
+        raise NotImplementedError
+
+    def keras_outputs(self, model: Any, inputs: Sequence[np.ndarray]) -> np.ndarray:
+        """The Keras model's outputs on model inputs, in order."""
+        raise NotImplementedError
+
+    def tflite_shape(self, ref: Reference) -> tuple[int | None, ...]:
+        raise NotImplementedError
+
+    def onnx_shape(self, ref: Reference) -> tuple[int | None, ...]:
+        raise NotImplementedError
+
+    def onnx_metadata(self, ref: Reference) -> dict[str, str]:
+        raise NotImplementedError
+
+    def run_file(self, model: Any, ref: Reference) -> np.ndarray:
+        """Outputs of an opened model file (``runtime.backends.open_model``) on the test inputs."""
+        raise NotImplementedError
+
+    def judge(self, outputs: np.ndarray, ref: Reference, dtype: str, tolerance: Any, max_drop: float) -> Judgement:
+        raise NotImplementedError
+
+    def default_tolerance(self) -> Any:
+        raise NotImplementedError
+
+    def manifest_fields(self, ref: Reference) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def extra_files(self, ref: Reference) -> dict[str, str]:
+        return {}
+
+    def validation_fields(self, ref: Reference) -> dict[str, Any]:
+        return {}
+
+    # ---- runtime side (NumPy + a backend)
+    def open_runtime(self, bundle_dir: str | Path, variant: str, num_threads: int | None = None) -> Any:
+        raise NotImplementedError
+
+    def load_inputs(self, bundle: Any, data: str | Path | None, per_category: int | None) -> EvalInputs:
+        raise NotImplementedError
+
+    def subset(self, inputs: EvalInputs, per_category: int | None) -> EvalInputs:
+        raise NotImplementedError
+
+    def predict(self, rt: Any, item: Any) -> Any:
+        return rt.predict(item)
+
+    def predict_batch(self, rt: Any, items: Sequence[Any]) -> Any:
+        return rt.predict_batch(items)
+
+    def outputs(self, rt: Any, inputs: EvalInputs) -> np.ndarray:
+        raise NotImplementedError
+
+    def from_model_outputs(self, bundle: Any, raw: np.ndarray, inputs: EvalInputs) -> np.ndarray:
+        return raw
+
+    def quality(self, outputs: np.ndarray, inputs: EvalInputs, reference: np.ndarray | None) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def baselines(self, inputs: EvalInputs) -> dict[str, np.ndarray]:
+        """Outputs of simple non-learned methods on the same inputs, for ``evaluate`` (none by default)."""
+        return {}
+
+    def evaluation_table(self, results: dict[str, dict[str, Any]]) -> str:
+        raise NotImplementedError
+
+    def coldstart_code(self) -> tuple[str, str]:
+        raise NotImplementedError
+
+    def item_json(self, item: Any) -> str:
+        raise NotImplementedError

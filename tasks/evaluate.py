@@ -1,0 +1,27 @@
+"""``inkcast evaluate``: each named variant of a bundle, through the public runtime, on test data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from inkcast.runtime.bundle import load_bundle
+
+from . import spec_for
+
+
+def evaluate_bundle(bundle_dir: str | Path, data: str | Path | None = None,
+                    formats: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Quality of each variant (all if ``formats`` is None) on the test split of ``data`` (or of the
+    run's stored split), plus the task's baselines; ``{name: {"backend": ..., **quality}}``."""
+    bundle = load_bundle(bundle_dir)
+    spec = spec_for(bundle.task)
+    inputs = spec.load_inputs(bundle, data, None)
+    results: dict[str, dict[str, Any]] = {}
+    for name in formats or list(bundle.variants):
+        bundle.variant(name)
+        rt = spec.open_runtime(bundle.root, name)
+        results[name] = {"backend": rt.backend, **spec.quality(spec.outputs(rt, inputs), inputs, None)}
+    for name, out in spec.baselines(inputs).items():
+        results[name] = {"backend": None, **spec.quality(out, inputs, None)}
+    return results
