@@ -43,6 +43,25 @@ def _threads_label(report: dict, t: str) -> str:
     return f"{t} ({n})" if t != str(n) else t
 
 
+def _config_rows(report: dict, cells) -> list[str]:
+    """One table row per variant and thread setting: its name, the threads, then ``cells(variant, figures)``."""
+    return [f"| {name} | {_threads_label(report, t)} | " + " | ".join(cells(v, tv)) + " |"
+            for name, v in report["variants"].items() for t, tv in v["threads"].items()]
+
+
+def _keras_rows(report: dict, kinds, cells) -> list[str]:
+    """Rows of the Keras reference: for each thread setting and (kind, label), ``cells(its summary)``."""
+    kr = report["reference_rows"]["keras"]
+    return [f"| {label} | {_threads_label(report, t)} | " + " | ".join(cells(k[kind])) + " |"
+            for t, k in kr.get("threads", {}).items() for kind, label in kinds]
+
+
+def _latency_cells(a: dict) -> list[str]:
+    """p50, p90, p99, mean ± std and spread of one latency summary (ms)."""
+    return [f"{a['p50_ms']:.3f}", f"{a['p90_ms']:.3f}", f"{a['p99_ms']:.3f}", f"{a['mean_ms']:.3f} ± {a['std_ms']:.3f}",
+            _spread(a)]
+
+
 def write_json(report: dict, path: Path) -> None:
     path.write_text(json.dumps(report, indent=2, sort_keys=False) + "\n", encoding="utf-8")
 
@@ -183,19 +202,11 @@ def markdown(report: dict, gate: dict | None = None, figures: bool = True) -> st
             return "1 (ref)" if r is None else "-"
         return f"{r['value']:.3f} ({r['min']:.2f}–{r['max']:.2f})"
 
-    for name, v in report["variants"].items():
-        for t, tv in v["threads"].items():
-            a, b = tv["invoke"], tv["predict"]
-            lines.append(f"| {name} | {_threads_label(report, t)} | {a['p50_ms']:.3f} | {a['p90_ms']:.3f} | {a['p99_ms']:.3f} | "
-                         f"{a['mean_ms']:.3f} ± {a['std_ms']:.3f} | {_spread(a)} | {b['p50_ms']:.3f} | {b['p90_ms']:.3f} | "
-                         f"{b['p99_ms']:.3f} | {b['mean_ms']:.3f} ± {b['std_ms']:.3f} | {_spread(b)} |")
+    lines += _config_rows(report, lambda v, tv: _latency_cells(tv["invoke"]) + _latency_cells(tv["predict"]))
     kr = report["reference_rows"]["keras"]
-    for t, k in kr.get("threads", {}).items():
-        for kind, label in (("keras_call", "Keras `model(x, training=False)`"), ("keras_predict", "Keras `model.predict(x)`"),
-                            ("keras_graph", "Keras in `tf.function`")):
-            a = k[kind]
-            lines.append(f"| {label} | {_threads_label(report, t)} | {a['p50_ms']:.3f} | {a['p90_ms']:.3f} | {a['p99_ms']:.3f} | "
-                         f"{a['mean_ms']:.3f} ± {a['std_ms']:.3f} | {_spread(a)} | - | - | - | - | - |")
+    lines += _keras_rows(report, (("keras_call", "Keras `model(x, training=False)`"),
+                                  ("keras_predict", "Keras `model.predict(x)`"), ("keras_graph", "Keras in `tf.function`")),
+                         lambda a: _latency_cells(a) + ["-"] * 5)
     if "skipped" in kr:
         lines.append(f"\nKeras reference rows: skipped ({kr['skipped']}).")
     lines.append("")
@@ -207,14 +218,9 @@ def markdown(report: dict, gate: dict | None = None, figures: bool = True) -> st
               "| variant | threads | invoke/ref wall | invoke/ref CPU | predict/ref wall | predict/ref CPU | "
               "batch/ref wall | batch/ref CPU | predict/invoke wall | predict/invoke CPU |",
               "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for name, v in report["variants"].items():
-        for t, tv in v["threads"].items():
-            r = tv["ratios"]
-            lines.append(f"| {name} | {_threads_label(report, t)} | {rr(r.get('invoke_p50_ratio'))} | "
-                         f"{rr(r.get('invoke_cpu_p50_ratio'))} | {rr(r.get('predict_p50_ratio'))} | "
-                         f"{rr(r.get('predict_cpu_p50_ratio'))} | {rr(r.get('batch_p50_ratio'))} | "
-                         f"{rr(r.get('batch_cpu_p50_ratio'))} | {rr(r['predict_over_invoke'])} | "
-                         f"{rr(r['predict_over_invoke_cpu'])} |")
+    lines += _config_rows(report, lambda v, tv: [rr(tv["ratios"].get(k)) for k in (
+        "invoke_p50_ratio", "invoke_cpu_p50_ratio", "predict_p50_ratio", "predict_cpu_p50_ratio", "batch_p50_ratio",
+        "batch_cpu_p50_ratio")] + [rr(tv["ratios"][k]) for k in ("predict_over_invoke", "predict_over_invoke_cpu")])
     lines.append("")
 
     # ---- speed-ups vs Keras
@@ -244,20 +250,18 @@ def markdown(report: dict, gate: dict | None = None, figures: bool = True) -> st
               f"| variant | threads | how | batch p50 (ms) | spread | {items}/s | ms/{item} | CPU p50 (ms) | "
               f"{items}/s at CPU p50 | batch / ref | predict_batch p50 (ms) | {items}/s |",
               "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for name, v in report["variants"].items():
-        for t, tv in v["threads"].items():
-            a, b = tv["batch"], tv["predict_batch"]
-            how = "sequential invokes" if v["backend"] == "tflite" else "one padded call"
-            lines.append(f"| {name} | {_threads_label(report, t)} | {how} | {a['p50_ms']:.2f} | {_spread(a, fmt='.2f')} | "
-                         f"{a['items_per_s']:.0f} | {a['ms_per_item']:.3f} | {a['cpu_p50_ms']:.2f} | "
-                         f"{bs / a['cpu_p50_ms'] * 1e3:.0f} | {rr(tv['ratios'].get('batch_p50_ratio'))} | "
-                         f"{b['p50_ms']:.2f} | {b['items_per_s']:.0f} |")
-    for t, k in kr.get("threads", {}).items():
-        for kind, label in (("keras_call_batch", "Keras call"), ("keras_predict_batch", "Keras predict"),
-                            ("keras_graph_batch", "Keras tf.function")):
-            a = k[kind]
-            lines.append(f"| {label} | {_threads_label(report, t)} | one padded call | {a['p50_ms']:.2f} | "
-                         f"{_spread(a, fmt='.2f')} | {bs / a['p50_ms'] * 1e3:.0f} | {a['p50_ms'] / bs:.3f} | - | - | - | - | - |")
+    def batch_cells(v: dict, tv: dict) -> list[str]:
+        a, b = tv["batch"], tv["predict_batch"]
+        return ["sequential invokes" if v["backend"] == "tflite" else "one padded call", f"{a['p50_ms']:.2f}",
+                _spread(a, fmt=".2f"), f"{a['items_per_s']:.0f}", f"{a['ms_per_item']:.3f}", f"{a['cpu_p50_ms']:.2f}",
+                f"{bs / a['cpu_p50_ms'] * 1e3:.0f}", rr(tv["ratios"].get("batch_p50_ratio")), f"{b['p50_ms']:.2f}",
+                f"{b['items_per_s']:.0f}"]
+
+    lines += _config_rows(report, batch_cells)
+    lines += _keras_rows(report, (("keras_call_batch", "Keras call"), ("keras_predict_batch", "Keras predict"),
+                                  ("keras_graph_batch", "Keras tf.function")),
+                         lambda a: ["one padded call", f"{a['p50_ms']:.2f}", _spread(a, fmt=".2f"),
+                                    f"{bs / a['p50_ms'] * 1e3:.0f}", f"{a['p50_ms'] / bs:.3f}"] + ["-"] * 5)
     lines.append("")
 
     # ---- cold start
@@ -268,13 +272,13 @@ def markdown(report: dict, gate: dict | None = None, figures: bool = True) -> st
               "| variant | threads | process (ms) | import (ms) | load (ms) | first prediction (ms) | RSS after load (MB) | "
               "peak RSS (MB) | TensorFlow imported |",
               "|---|---|---:|---:|---:|---:|---:|---:|---|"]
-    for name, v in report["variants"].items():
-        for t, tv in v["threads"].items():
-            c = tv["cold_start"]
-            lines.append(f"| {name} | {_threads_label(report, t)} | {_ms(c['process_ms'], '.0f')} | {_ms(c['import_ms'], '.0f')} | "
-                         f"{_ms(c['load_ms'], '.1f')} | {_ms(c['first_prediction_ms'], '.1f')} | "
-                         f"{_num(c.get('rss_after_load_mb', {}).get('median'), '.1f')} | {_ms(c['peak_rss_mb'], '.1f')} | "
-                         f"{'yes' if c['tensorflow_imported'] else 'no'} |")
+    def cold_cells(v: dict, tv: dict) -> list[str]:
+        c = tv["cold_start"]
+        return [_ms(c["process_ms"], ".0f"), _ms(c["import_ms"], ".0f"), _ms(c["load_ms"], ".1f"),
+                _ms(c["first_prediction_ms"], ".1f"), _num(c.get("rss_after_load_mb", {}).get("median"), ".1f"),
+                _ms(c["peak_rss_mb"], ".1f"), "yes" if c["tensorflow_imported"] else "no"]
+
+    lines += _config_rows(report, cold_cells)
     for t, k in kr.get("threads", {}).items():
         c = k["cold_start"]
         peak = c.get("peak_rss_mb")
@@ -291,10 +295,8 @@ def markdown(report: dict, gate: dict | None = None, figures: bool = True) -> st
     heads = [f"{lo + 1}–{hi}" for lo, hi in zip(edges[:-1], edges[1:])]
     lines += ["## Latency by input length (invoke p50 in ms; n samples)", "",
               "| variant | threads | " + " | ".join(heads) + " |", "|---|---|" + "---:|" * len(heads)]
-    for name, v in report["variants"].items():
-        for t, tv in v["threads"].items():
-            cells = [f"{b['p50_ms']:.3f} ({b['n']})" if b["n"] else "-" for b in tv["by_length"]]
-            lines.append(f"| {name} | {_threads_label(report, t)} | " + " | ".join(cells) + " |")
+    lines += _config_rows(report, lambda v, tv: [f"{b['p50_ms']:.3f} ({b['n']})" if b["n"] else "-"
+                                                 for b in tv["by_length"]])
     if figures:
         lines += ["", "![latency](latency.png)", "", "![accuracy vs latency](accuracy_vs_latency.png)", ""]
     else:

@@ -5,30 +5,21 @@ exact model inputs training produced."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from .files import atomic_open
+
 
 def save_rows(path: str | Path, rows: Sequence[np.ndarray], labels: np.ndarray, key_ids: Sequence[str]) -> None:
     """Concatenated rows + offsets, labels and key_ids; written to a temporary name, then renamed."""
-    path = Path(path)
     offsets = np.cumsum([0] + [len(r) for r in rows]).astype(np.int64)
     data = np.concatenate(rows).astype(np.float32) if len(rows) else np.zeros((0, 3), np.float32)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, rows=data, offsets=offsets, labels=np.asarray(labels, np.int64),
-                                key_ids=np.asarray(list(key_ids), dtype=str))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb", suffix=".npz") as f:
+        np.savez_compressed(f, rows=data, offsets=offsets, labels=np.asarray(labels, np.int64),
+                            key_ids=np.asarray(list(key_ids), dtype=str))
 
 
 def load_rows(path: str | Path) -> tuple[list[np.ndarray], np.ndarray, list[str]]:

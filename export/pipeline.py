@@ -11,7 +11,6 @@ variants beyond ``max_drop`` anyway, marked). The bundle folder is swapped in at
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -20,7 +19,7 @@ from typing import Any, Callable
 
 import inkcast
 from inkcast.runtime.backends import open_model
-from inkcast.runtime.bundle import FORMAT_VERSION, sha256_of
+from inkcast.runtime.bundle import FORMAT_VERSION, read_json_object, sha256_of
 from inkcast.runtime.errors import BadInputError
 from inkcast.tasks import TaskSpec, spec_for
 
@@ -48,11 +47,8 @@ def run_task(run_dir: str | Path) -> str:
     path = Path(run_dir) / "options.json"
     if not path.is_file():
         raise BadInputError(f"{path}: not found; is {run_dir} a run folder made by `inkcast train`?")
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BadInputError(f"{path}: not valid JSON ({e})") from None
-    if not isinstance(info, dict) or "task" not in info:
+    info = read_json_object(path, BadInputError, "the run's options")
+    if "task" not in info:
         raise BadInputError(f"{path}: no 'task' field; is {run_dir} a run folder made by `inkcast train`?")
     return str(info["task"])
 

@@ -27,6 +27,17 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+def read_json_object(path: Path, error: type[Exception], what: str) -> dict[str, Any]:
+    """The JSON object in ``path``; else ``error`` naming the file and ``what`` it should hold."""
+    try:
+        obj = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise error(f"{path}: {what} is not valid JSON ({e})") from None
+    if not isinstance(obj, dict):
+        raise error(f"{path}: {what} must be a JSON object")
+    return obj
+
+
 @dataclass
 class Bundle:
     """A loaded manifest and the folder it came from."""
@@ -83,12 +94,7 @@ def load_bundle(root: str | Path, task: str | None = None) -> Bundle:
     mpath = root / MANIFEST
     if not mpath.is_file():
         raise BundleError(f"{mpath}: the bundle has no manifest.json")
-    try:
-        manifest = json.loads(mpath.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise BundleError(f"{mpath}: the manifest is not valid JSON ({e})") from None
-    if not isinstance(manifest, dict):
-        raise BundleError(f"{mpath}: the manifest must be a JSON object")
+    manifest = read_json_object(mpath, BundleError, "the manifest")
     for key in ("format_version", "task", "variants"):
         if key not in manifest:
             raise BundleError(f"{mpath}: the manifest has no {key!r} field")

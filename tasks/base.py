@@ -82,7 +82,8 @@ class TaskSpec:
     name = ""
     input_name = ""
     output_name = ""
-    runtime_class = ""  # the public runtime object's class name, for reports
+    runtime_module = ""  # where the public runtime object lives
+    runtime_class = ""  # its class name
     quality_metric = ""
     quality_higher_is_better = True
     quality_unit = ""
@@ -161,7 +162,11 @@ class TaskSpec:
         raise NotImplementedError
 
     def coldstart_code(self) -> tuple[str, str]:
-        raise NotImplementedError
+        """(load, first prediction) lines of a cold-start process; they see BUNDLE, VARIANT,
+        THREADS and ITEM (``benchmarks.coldstart``)."""
+        return (f"from {self.runtime_module} import {self.runtime_class}\n"
+                f"rt = {self.runtime_class}(BUNDLE, format=VARIANT, num_threads=THREADS)",
+                "rt.predict(ITEM)")
 
     def item_json(self, item: Any) -> str:
         raise NotImplementedError

@@ -62,6 +62,7 @@ class ForecastSpec(TaskSpec):
     name = "forecast"
     input_name = INPUT_NAME
     output_name = OUTPUT_NAME
+    runtime_module = "inkcast.runtime.forecaster"
     runtime_class = "Forecaster"
     quality_metric = "mae"
     quality_higher_is_better = False
@@ -259,11 +260,6 @@ class ForecastSpec(TaskSpec):
         lines.append(f"{'all':>5s}" + "".join(f"{results[n]['mae']:{w}{fmt}}" for n in names))
         lines.append(f"{'MAPE':>5s}" + "".join(f"{results[n]['mape']:{w - 1}.2f}%" for n in names))
         return "\n".join(lines)
-
-    def coldstart_code(self) -> tuple[str, str]:
-        return ("from inkcast.runtime.forecaster import Forecaster\n"
-                "rt = Forecaster(BUNDLE, format=VARIANT, num_threads=THREADS)",
-                "rt.predict(ITEM)")
 
     def item_json(self, item: Any) -> str:
         return json.dumps([float(v) for v in item])

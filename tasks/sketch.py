@@ -110,6 +110,7 @@ class SketchSpec(TaskSpec):
     name = "sketch"
     input_name = INPUT_NAME
     output_name = OUTPUT_NAME
+    runtime_module = "inkcast.runtime"
     runtime_class = "SketchRecognizer"
     quality_metric = "top1"
     quality_higher_is_better = True
@@ -298,12 +299,6 @@ class SketchSpec(TaskSpec):
         for name, r in results.items():
             lines.append(f"{name:20s} {r['backend']:8s} {r['top1']:7.4f} {r['top3']:7.4f} {r['items']:9d}")
         return "\n".join(lines)
-
-    def coldstart_code(self) -> tuple[str, str]:
-        """(load, first prediction) lines; they see BUNDLE, VARIANT, THREADS and ITEM."""
-        return ("from inkcast.runtime import SketchRecognizer\n"
-                "rt = SketchRecognizer(BUNDLE, format=VARIANT, num_threads=THREADS)",
-                "rt.predict(ITEM)")
 
     def item_json(self, item: Any) -> str:
         return json.dumps(item)

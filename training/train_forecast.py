@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -30,10 +29,11 @@ import numpy as np
 from inkcast.runtime.forecast_preprocess import ForecastPreprocessing, ModelInput, features, finish, targets, windows
 
 from .baselines import forecast_metrics, sarima_forecasts, seasonal_naive, weekday_median
+from .checkpoints import save_weights_atomic
 from .forecast_model import build_model
 from .forecast_options import ForecastOptions
 from .forecast_splits import Splits, make_splits
-from .io_utils import write_json_atomic
+from inkcast.data.files import atomic_open, write_json_atomic
 from inkcast.data.series_csv import read_series
 from .tf_env import keras, tf
 
@@ -124,16 +124,9 @@ def predict(model: "keras.Model", inp: ModelInput, prep: ForecastPreprocessing) 
     return prep.scaling.invert(finish(model.predict(inp.x, batch_size=256, verbose=0), inp))
 
 
-def _write_weights(model: "keras.Model", path: Path) -> None:
-    tmp = path.parent / f".tmp-{path.name}"  # the .h5 suffix picks the format
-    model.save_weights(str(tmp))
-    tmp.replace(path)
-
-
 def _write_npz(path: Path, **arrays: np.ndarray) -> None:
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".npz", delete=False) as f:
+    with atomic_open(path, "wb", suffix=".npz") as f:
         np.savez(f, **arrays)
-    Path(f.name).replace(path)
 
 
 def train_forecast(options: ForecastOptions | None, data_path: str | Path, out_dir: str | Path,
@@ -221,7 +214,7 @@ def train_forecast(options: ForecastOptions | None, data_path: str | Path, out_d
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _write_weights(model, out / "model.weights.h5")
+    save_weights_atomic(model, out / "model.weights.h5")
     write_json_atomic(out / "options.json", {"task": "forecast", "options": final_options.to_dict()})
     write_json_atomic(out / "preprocessing.json", prep.to_dict())
     tw = data["test"]
@@ -245,7 +238,7 @@ def load_forecast_run(run_dir: str | Path):
     """Rebuild a run's trained model: returns (keras model, options, preprocessing contract)."""
     from inkcast.runtime.errors import BadInputError
 
-    from .io_utils import read_json
+    from inkcast.data.files import read_json
 
     run = Path(run_dir)
     for name in ("options.json", "preprocessing.json", "model.weights.h5"):

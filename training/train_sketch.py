@@ -16,10 +16,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from inkcast.data.quickdraw import SketchDataset, SketchSplit, load_quickdraw
+from inkcast.data.files import write_json_atomic
 from inkcast.data.rows import save_rows
 from inkcast.runtime.sketch_preprocess import MAX_POINTS, pad_left, points_to_features
 
-from .io_utils import write_json_atomic
+from .checkpoints import save_weights_atomic
 from .sketch_model import build_sketch_model
 from .sketch_options import SketchTrainOptions
 from .tf_env import keras, tf
@@ -207,9 +208,7 @@ def train_sketch(dataset: SketchDataset, out_dir: str | Path, options: SketchTra
         "data": dataset.source,
         "options": o.to_dict(),
     })
-    weights_tmp = out / ".tmp-model.weights.h5"  # the suffix picks the format
-    model.save_weights(str(weights_tmp))
-    weights_tmp.replace(out / "model.weights.h5")
+    save_weights_atomic(model, out / "model.weights.h5")
     save_rows(out / "test_split.npz", test.features, test.y, test.key_ids)
     cal = stratified_sample(dataset["train"], o.calibration_samples, o.seed)
     tr = dataset["train"]
