@@ -10,8 +10,8 @@ import numpy as np
 from .backends import run_by_length
 from .bundle_model import BundleModel
 from .errors import BadInputError, BundleError
-from .ranking import Prediction, rank
-from .simplify import prepare_drawing
+from .ranking import Prediction, check_top_k, rank
+from .sketch_input import model_rows
 from .sketch_preprocess import SketchPreprocessing, pad_left
 
 
@@ -78,15 +78,17 @@ class SketchRecognizer(BundleModel):
         """The ``top_k`` most likely labels of one drawing, best first, as (label, probability).
 
         ``raw``: True = simplify first, False = use as given, None = decide (see the class doc)."""
-        return self.rank(self.probabilities(prepare_drawing(drawing, raw)), top_k)
+        top_k = check_top_k(top_k)
+        return self.rank(self.model.invoke_one(model_rows(drawing, self.preprocessing, raw)[None]), top_k)
 
     def predict_batch(self, drawings: Sequence[Any], top_k: int = 3,
                       raw: bool | None = None) -> list[Prediction]:
         """``predict`` for many drawings; a bad drawing raises naming its index in the batch."""
+        top_k = check_top_k(top_k)
         rows = []
         for i, d in enumerate(drawings):
             try:
-                rows.append(self.features(prepare_drawing(d, raw)))
+                rows.append(model_rows(d, self.preprocessing, raw))
             except BadInputError as e:
                 raise BadInputError(f"drawing {i}: {e}") from None
         probs = self.probabilities_of_features(rows)

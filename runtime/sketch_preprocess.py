@@ -134,6 +134,51 @@ def drawing_to_points(drawing: Any) -> np.ndarray:
     return points
 
 
+def _resampled(points: np.ndarray, spacing: float) -> tuple[list[float], list[float], list[float]]:
+    """``resample_points`` as three Python lists (x, y, end_of_stroke); see there."""
+    xy = points[:, :2] - points[:, :2].min(axis=0)
+    extent = float(xy.max())
+    if extent > 0:
+        xy = xy * (255.0 / extent)
+    xs, ys = xy[:, 0].tolist(), xy[:, 1].tolist()
+    ox: list[float] = []
+    oy: list[float] = []
+    flags: list[float] = []
+    start = 0
+    half = spacing / 2
+    for end in np.flatnonzero(points[:, 2] == 1).tolist():
+        # knots: arc length at each point, skipping points that do not move the arc on
+        kx, ky, ka = [xs[start]], [ys[start]], [0.0]
+        arc = 0.0
+        for i in range(start + 1, end + 1):
+            dx, dy = xs[i] - xs[i - 1], ys[i] - ys[i - 1]
+            nxt = arc + math.sqrt(dx * dx + dy * dy)
+            if nxt - arc > 0:
+                kx.append(xs[i])
+                ky.append(ys[i])
+                ka.append(nxt)
+            arc = nxt
+        start = end + 1
+        if arc > 0:
+            j = 0
+            for i in range(math.ceil(max(arc - half, half) / spacing)):  # none within spacing / 2 of the end
+                a = i * spacing
+                while ka[j + 1] <= a:  # the last knot at or before a (a < arc = ka[-1])
+                    j += 1
+                if ka[j] == a:
+                    ox.append(kx[j])
+                    oy.append(ky[j])
+                else:  # np.interp's formula
+                    w = a - ka[j]
+                    ox.append((kx[j + 1] - kx[j]) / (ka[j + 1] - ka[j]) * w + kx[j])
+                    oy.append((ky[j + 1] - ky[j]) / (ka[j + 1] - ka[j]) * w + ky[j])
+                flags.append(0.0)
+        ox.append(kx[-1])
+        oy.append(ky[-1])
+        flags.append(1.0)
+    return ox, oy, flags
+
+
 def resample_points(points: np.ndarray, spacing: float = SPACING) -> np.ndarray:
     """(n, 3) absolute points -> the same strokes sampled every ``spacing`` along their length.
 
@@ -143,60 +188,42 @@ def resample_points(points: np.ndarray, spacing: float = SPACING) -> np.ndarray:
     Why: the model then sees the shape, not how it was sampled. The same stroke with an extra
     point on a straight segment gives the same rows, and one corner more or less (what
     Ramer-Douglas-Peucker keeps or merges when raw touch input is simplified on the device)
-    moves a few rows slightly instead of changing the row structure. Hand-written in NumPy:
-    the runtime may not import TensorFlow or SciPy, and this is one interpolation per stroke.
+    moves a few rows slightly instead of changing the row structure.
+
+    Written by hand (the runtime may not import TensorFlow or SciPy) in plain Python floats: a
+    drawing has a few dozen points in a few strokes, where one NumPy call per step of each stroke
+    cost more than the model itself. The arithmetic is IEEE double, step for step that of a
+    per-stroke ``np.cumsum`` / ``np.arange`` / ``np.interp`` (``tests/test_preprocess.py`` holds
+    it to that loop bit for bit).
     """
-    xy = points[:, :2] - points[:, :2].min(axis=0)
-    extent = float(xy.max())
-    if extent > 0:
-        xy = xy * (255.0 / extent)
-    out: list[np.ndarray] = []
-    start = 0
-    for end in np.flatnonzero(points[:, 2] == 1):
-        s = xy[start : end + 1]
-        start = end + 1
-        arc = np.concatenate([[0.0], np.cumsum(np.sqrt((np.diff(s, axis=0) ** 2).sum(axis=1)))])
-        length = arc[-1]
-        if length == 0:
-            at = np.zeros(1)
-        else:  # 0, spacing, 2 spacing, ... (none within spacing / 2 of the end), then the end
-            at = np.append(np.arange(0.0, max(length - spacing / 2, spacing / 2), spacing), length)
-        keep = np.concatenate([[True], np.diff(arc) > 0])  # np.interp needs increasing positions
-        r = np.zeros((len(at), 3))
-        r[:, 0] = np.interp(at, arc[keep], s[keep, 0])
-        r[:, 1] = np.interp(at, arc[keep], s[keep, 1])
-        r[-1, 2] = 1.0
-        out.append(r)
-    return np.concatenate(out)
+    return np.array(_resampled(points, spacing)).T
 
 
 def points_to_features(points: np.ndarray, max_points: int = MAX_POINTS,
                        spacing: float | None = SPACING) -> np.ndarray:
     """(n, 3) absolute points -> (length, 3) float32 model rows; see the module doc for the rules.
 
-    ``spacing``: resample first (``resample_points``); None uses the points as they are."""
+    ``spacing``: resample first (``resample_points``); None uses the points as they are. Plain
+    Python floats for the same reason as ``resample_points``, with NumPy's arithmetic."""
     if spacing is not None:
-        points = resample_points(points, spacing)
-    xy = points[:, :2]
-    lower = xy.min(axis=0)
-    scale = xy.max(axis=0) - lower
-    scale[scale == 0] = 1.0
-    xy = (xy - lower) / scale
-    rows = np.empty((len(points) - 1, 3), dtype=np.float64)
-    rows[:, :2] = xy[1:] - xy[:-1]
-    rows[:, 2] = points[1:, 2]
-    moved = np.any(rows[:, :2] != 0, axis=1)
-    if not moved.all():
-        # A zero-offset stroke end hands its flag to the closest earlier row that is kept.
-        keep_idx = np.flatnonzero(moved)
-        for j in np.flatnonzero(~moved & (rows[:, 2] == 1)):
-            prev = keep_idx[keep_idx < j]
-            if prev.size:
-                rows[prev[-1], 2] = 1.0
-        rows = rows[moved]
-    if len(rows) == 0:
+        xs, ys, flags = _resampled(points, spacing)
+    else:
+        xs, ys, flags = points[:, 0].tolist(), points[:, 1].tolist(), points[:, 2].tolist()
+    lo_x, lo_y = min(xs), min(ys)
+    sx, sy = max(xs) - lo_x, max(ys) - lo_y
+    sx, sy = sx or 1.0, sy or 1.0
+    nx = [(x - lo_x) / sx for x in xs]
+    ny = [(y - lo_y) / sy for y in ys]
+    rows: list[list[float]] = []
+    for i in range(1, len(nx)):
+        dx, dy = nx[i] - nx[i - 1], ny[i] - ny[i - 1]
+        if dx != 0 or dy != 0:
+            rows.append([dx, dy, flags[i]])
+        elif flags[i] == 1 and rows:
+            rows[-1][2] = 1.0  # a zero-offset stroke end hands its flag to the closest earlier row kept
+    if not rows:
         raise BadInputError("the drawing has fewer than two distinct points: nothing to recognize")
-    return rows[:max_points].astype(np.float32)
+    return np.array(rows[:max_points], dtype=np.float32)
 
 
 def drawing_to_features(drawing: Any, max_points: int = MAX_POINTS,

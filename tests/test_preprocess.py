@@ -127,3 +127,70 @@ def test_a_short_stroke_keeps_both_ends():
     d = [[[0, 255], [0, 0]], [[100, 100], [50, 60]]]
     r = resample_points(drawing_to_points(d), 24.0)
     np.testing.assert_allclose(r[-2:], [[100, 50, 0], [100, 60, 1]])
+
+
+def _reference_resample(points: np.ndarray, spacing: float) -> np.ndarray:
+    """The contract's resampling written with one NumPy call per step of each stroke (how it was
+    first written): ``resample_points`` must give these numbers bit for bit."""
+    xy = points[:, :2] - points[:, :2].min(axis=0)
+    extent = float(xy.max())
+    if extent > 0:
+        xy = xy * (255.0 / extent)
+    out, start = [], 0
+    for end in np.flatnonzero(points[:, 2] == 1):
+        s = xy[start : end + 1]
+        start = end + 1
+        arc = np.concatenate([[0.0], np.cumsum(np.sqrt((np.diff(s, axis=0) ** 2).sum(axis=1)))])
+        length = arc[-1]
+        at = np.zeros(1) if length == 0 else np.append(
+            np.arange(0.0, max(length - spacing / 2, spacing / 2), spacing), length)
+        keep = np.concatenate([[True], np.diff(arc) > 0])
+        r = np.zeros((len(at), 3))
+        r[:, 0] = np.interp(at, arc[keep], s[keep, 0])
+        r[:, 1] = np.interp(at, arc[keep], s[keep, 1])
+        r[-1, 2] = 1.0
+        out.append(r)
+    return np.concatenate(out)
+
+
+def test_resampling_matches_the_numpy_reference_bit_for_bit(quickdraw_dir, data_dir):
+    from inkcast.data.quickdraw import split_records
+
+    records = split_records(quickdraw_dir, "test", per_category=100)
+    records += split_records(data_dir / "quickdraw-raw" / "raw", "test", per_category=3)  # screen pixels
+    rng = np.random.default_rng(0)
+    points = [drawing_to_points(r["drawing"]) for r in records]
+    for _ in range(200):  # repeated points, tiny and huge scales, one-point strokes
+        n = int(rng.integers(1, 40))
+        p = np.zeros((n, 3))
+        p[:, :2] = rng.normal(size=(n, 2)) * rng.uniform(0.01, 1000)
+        dup = np.flatnonzero(rng.random(n) < 0.3)
+        p[dup[dup > 0], :2] = p[dup[dup > 0] - 1, :2]
+        p[rng.random(n) < 0.2, 2] = 1
+        p[-1, 2] = 1
+        points.append(p)
+    for p in points:
+        for spacing in (24.0, 16.0, 3.0):
+            got, want = resample_points(p, spacing), _reference_resample(p, spacing)
+            assert got.shape == want.shape and np.array_equal(got, want)
+
+
+def test_fast_input_path_gives_the_general_paths_rows(quickdraw_dir, data_dir):
+    """``sketch_input.model_rows`` (predict's path) against prepare_drawing + features_of."""
+    from inkcast.data.quickdraw import split_records
+    from inkcast.runtime.simplify import prepare_drawing
+    from inkcast.runtime.sketch_input import model_rows, parse_plain
+
+    prep = SketchPreprocessing()
+    simplified = [r["drawing"] for r in split_records(quickdraw_dir, "test", per_category=100)]
+    raw = [r["drawing"] for r in split_records(data_dir / "quickdraw-raw" / "raw", "test", per_category=2)]
+    floats = [[[[float(v) for v in row] for row in s] for s in d] for d in simplified[:50]]
+    for d in simplified + raw + floats:
+        for mode in (None, True, False):
+            np.testing.assert_array_equal(model_rows(d, prep, mode), prep.features_of(prepare_drawing(d, mode)))
+    assert all(parse_plain(d) is not None for d in simplified)
+    for odd in ([[[1, True], [1, 2]]], [[np.array([1, 2]), [3, 4]]], [[(1, 2), (3, 4), (5, 6)]], [[[1, 2], [3]]],
+                [[[1, float("nan")], [1, 2]]], [[[1, 10**400], [1, 2]]], [], "abc"):
+        assert parse_plain(odd) is None  # the general path reads it (and names what is wrong)
+    with pytest.raises(BadInputError, match="raw must be True, False or None"):
+        model_rows(simplified[0], prep, "yes")
