@@ -30,6 +30,7 @@ from inkcast.runtime.forecast_preprocess import ForecastPreprocessing, ModelInpu
 
 from .baselines import forecast_metrics, sarima_forecasts, seasonal_naive, weekday_median
 from .checkpoints import save_weights_atomic
+from .progress import EpochProgress
 from .forecast_model import build_model
 from .forecast_options import ForecastOptions
 from .forecast_splits import Splits, make_splits
@@ -38,19 +39,6 @@ from inkcast.data.series_csv import read_series
 from .tf_env import keras, tf
 
 ACCEPTANCE_RATIO = 0.85  # the model's test MAE must be <= this x seasonal naive's
-
-
-class _EpochLog(keras.callbacks.Callback):
-    """One short line per epoch (keras' progress bars are noise in logs and CI)."""
-
-    def __init__(self, head: str, log: Callable[[str], None]):
-        super().__init__()
-        self.head, self.log = head, log
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        self.log(f"  [{self.head}] epoch {epoch + 1}: loss {logs.get('loss', float('nan')):.4f}  "
-                 f"mae {logs.get('mae', float('nan')):.4f}  val_mae {logs.get('val_mae', float('nan')):.4f}")
 
 
 def preprocessing_for(o: ForecastOptions, splits: Splits, series_info: dict[str, Any],
@@ -104,7 +92,8 @@ def fit_model(o: ForecastOptions, head: str, data: dict[str, Period],
     # weighted "mae" = sum(w |e|) / sum(w): the validation forecasts' scaled MAE times a constant
     model.compile(optimizer=keras.optimizers.Adam(o.learning_rate), loss=loss, weighted_metrics=["mae"])
     es = keras.callbacks.EarlyStopping(monitor="val_mae", patience=o.patience, restore_best_weights=True)
-    callbacks: list[Any] = [es] + ([_EpochLog(head, log)] if log else [])
+    callbacks: list[Any] = [es] + ([EpochProgress(o.max_epochs, f"forecast {head}", ("loss", "mae", "val_mae"), log,
+                                                  live=sys.stderr.isatty())] if log else [])
     start = time.monotonic()
     x, t, w = data["train"].fit_args()
     hist = model.fit(x, t, sample_weight=w, validation_data=data["val"].fit_args(), epochs=o.max_epochs,

@@ -23,9 +23,15 @@ def register(sub) -> None:
     ts.add_argument("--recognized-only", action="store_true")
     ts.add_argument("--epochs", type=int)
     ts.add_argument("--batch-size", type=int)
-    ts.add_argument("--patience", type=int)
+    ts.add_argument("--patience", type=int, help="epochs without a better validation accuracy before stopping")
+    ts.add_argument("--schedule", choices=["cosine", "plateau"],
+                    help="learning rate: cosine decay over the epochs (default) or halved on a plateau")
     ts.add_argument("--seed", type=int)
-    ts.add_argument("--max-train-seconds", type=float)
+    ts.add_argument("--max-train-seconds", type=float,
+                    help="an optional time budget: no epoch is started that would end past it (default: none)")
+    ts.add_argument("--resume", action="store_true",
+                    help="go on from the run folder's last checkpoint (written after every epoch), with the "
+                         "same options, after the run was killed")
     ts.add_argument("--no-augment", action="store_true")
     ts.add_argument("--resample-spacing", type=float,
                     help="arc-length resampling step of the model input in the 0..255 frame "
@@ -57,7 +63,7 @@ def sketch_options(a: argparse.Namespace):
     o = SketchTrainOptions(data=QuickDrawOptions(
         categories=tuple(c.strip() for c in a.categories.split(",")) if a.categories else None,
         max_per_category=a.max_per_category, recognized_only=a.recognized_only))
-    for key in ("epochs", "seed", "batch_size", "max_train_seconds", "patience"):
+    for key in ("epochs", "seed", "batch_size", "max_train_seconds", "patience", "schedule"):
         if getattr(a, key) is not None:
             setattr(o, key, getattr(a, key))
     if a.no_augment:
@@ -72,7 +78,7 @@ def sketch_options(a: argparse.Namespace):
 def train_sketch_command(a: argparse.Namespace) -> int:
     from inkcast.training.train_sketch import train_sketch_from_folder
 
-    train_sketch_from_folder(a.data, a.out, sketch_options(a))
+    train_sketch_from_folder(a.data, a.out, sketch_options(a), resume=a.resume)
     print(f"run folder: {a.out} (metrics.json, model.weights.h5)")
     return 0
 
