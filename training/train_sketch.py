@@ -58,7 +58,7 @@ class BucketedBatches:
     Grouping by length keeps padding (and so compute) small; the model is padding-invariant,
     so this changes speed, not answers. Training batches are shuffled and augmented anew each
     epoch from a generator seeded by (seed, epoch) alone, so epoch k gets the same batches in a
-    run resumed at epoch k as in one that never stopped. Evaluation batches keep the split's order.
+    run resumed at epoch k as in one that never stopped. Evaluation batches go shortest first.
     """
 
     def __init__(self, split: SketchSplit, batch_size: int, options: SketchTrainOptions,
@@ -69,9 +69,10 @@ class BucketedBatches:
     def epoch(self, epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """The (x, y) batches of one epoch."""
         n = len(self.split)
-        if not self.train:
+        if not self.train:  # shortest first: little padding, and the mean over the split is the same
+            order = np.argsort(self.lengths, kind="stable")
             for i in range(0, n, self.batch_size):
-                idx = np.arange(i, min(i + self.batch_size, n))
+                idx = order[i : i + self.batch_size]
                 yield pad_left([self.split.features[j] for j in idx]), self.split.y[idx]
             return
         rng = np.random.default_rng([self.seed, epoch])
