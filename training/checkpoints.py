@@ -59,13 +59,14 @@ class EpochCheckpoint(keras.callbacks.Callback):
     def __init__(self, run_dir: str | Path, stateful: list[Any], options: dict[str, Any], resume: bool = False):
         super().__init__()
         self.root = Path(run_dir) / CHECKPOINT
-        self.stateful, self.options = stateful, options
+        self.stateful = stateful
+        self.options = json.loads(json.dumps(options))  # as the checkpoint holds them (tuples read back as lists)
         self.state = read_state(run_dir) if resume else None
         if resume and self.state is None:
             raise BadInputError(f"{run_dir}: no checkpoint to resume from (a run writes one after each epoch)")
-        if self.state is not None and self.state["options"] != options:
-            changed = sorted(k for k in set(options) | set(self.state["options"])
-                             if options.get(k) != self.state["options"].get(k))
+        if self.state is not None and self.state["options"] != self.options:
+            saved = self.state["options"]
+            changed = sorted(k for k in set(self.options) | set(saved) if self.options.get(k) != saved.get(k))
             raise BadInputError(f"{run_dir}: the checkpoint was made with other options ({', '.join(changed)}); "
                                 "resume with the options the run started with")
         self.history: dict[str, list[float]] = dict(self.state["history"]) if self.state else {}
