@@ -242,8 +242,3 @@ def pad_left(batch: Sequence[np.ndarray], length: int | None = None) -> np.ndarr
         r = r[-length:] if len(r) > length else r
         out[i, length - len(r) :] = r
     return out
-
-
-def bucket_length(n: int, max_points: int = MAX_POINTS) -> int:
-    """The padded length used for a drawing of n rows when batching: the next multiple of 16."""
-    return min(max_points, int(math.ceil(max(n, 1) / 16.0)) * 16)

@@ -91,8 +91,3 @@ def build_sketch_model(n_classes: int, options: SketchModelOptions | None = None
             x = keras.layers.Dropout(o.dropout, name=f"lstm{i}_dropout")(x)
     out = keras.layers.Dense(n_classes, activation="softmax", name="probabilities")(x)
     return keras.Model(inp, out, name="sketch_recognizer")
-
-
-def copy_weights(src: "keras.Model", dst: "keras.Model") -> "keras.Model":
-    dst.set_weights(src.get_weights())
-    return dst
