@@ -123,6 +123,23 @@ def _open_rows(path: Path):
     return header, rows
 
 
+def read_header(path: str | Path) -> list[str]:
+    """The column names of a CSV file (its first non-blank line), without reading the rest."""
+    path = Path(path)
+    if not path.is_file():
+        raise BadInputError(f"{path}: no such file")
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            for row in csv.reader(f):
+                if row and any(c.strip() for c in row):
+                    return [c.strip() for c in row]
+    except UnicodeDecodeError as e:
+        raise BadInputError(f"{path}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
+    except csv.Error as e:
+        raise BadInputError(f"{path}: not a readable CSV file ({e})") from None
+    raise BadInputError(f"{path}: the file is empty (no header line)")
+
+
 SAMPLE_ROWS = 50  # rows looked at to find the date and value columns
 
 

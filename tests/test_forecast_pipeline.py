@@ -17,9 +17,10 @@ import numpy as np
 import pytest
 
 from inkcast.runtime.errors import BadInputError, BundleError
+from tests.bundles import rewrite_manifest
 
 FORMATS = ("tflite-float32", "onnx-float32", "tflite-dynamic-int8", "onnx-dynamic-int8", "tflite-int8")
-SMALL = dict(head="auto", max_epochs=3, patience=3, lstm_units=8, conv_filters=8, seed=7)
+SMALL = dict(head="auto", max_epochs=3, patience=3, lstm_units=8, conv_filters=8, seed=7, ensemble=2)
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +64,12 @@ def test_run_folder_contract(run, cta_csv):
             assert 0 < r["mape"] < 100
     assert m["test"]["model"]["forecasts"] == 208 and m["val"]["model"]["forecasts"] == 145
     assert m["training_seconds"].keys() == {"vector", "seq2seq"} and m["total_seconds"] > 0
+    # each head is the average of two members trained at seeds 7 and 8, each member's MAE recorded
+    for head in m["heads"].values():
+        assert [mem["seed"] for mem in head["members"]] == [7, 8]
+        assert all(mem["val"]["mae"] > 0 and mem["epochs_run"] >= 1 for mem in head["members"])
+    assert m["recipe"] == "cta-rail" and m["requested_options"]["value_column"] is None
+    assert m["options"]["value_column"] == "rail_boardings" and m["options"]["test_end"] == "2019-12-31"
     png = (out / "forecast.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 30_000
 
@@ -203,11 +210,11 @@ def test_forecaster_refuses_a_bad_bundle(bundle, tmp_path):
     shutil.copytree(bundle, bad)
     m = json.loads((bad / "manifest.json").read_text())
     m["preprocessing"]["scaling"] = {"method": "standard", "mean": 1.0}
-    (bad / "manifest.json").write_text(json.dumps(m))
+    rewrite_manifest(bad, m)
     with pytest.raises(BundleError, match="bad scaling in the manifest"):
         Forecaster(bad)
     m["task"] = "sketch"
-    (bad / "manifest.json").write_text(json.dumps(m))
+    rewrite_manifest(bad, m)
     with pytest.raises(BundleError, match="expected a 'forecast' bundle"):
         Forecaster(bad)
     shutil.rmtree(bad)

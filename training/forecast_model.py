@@ -74,8 +74,8 @@ from .forecast_options import ForecastOptions
 from .tf_env import keras
 
 
-def build_model(options: ForecastOptions, head: str | None = None) -> keras.Model:
-    """A fresh, uncompiled network for the options (``head`` overrides ``options.head``).
+def build_member(options: ForecastOptions, head: str | None = None, name: str | None = None) -> keras.Model:
+    """One fresh, uncompiled Conv1D -> LSTM -> head network (``head`` overrides ``options.head``).
 
     Input: (window, channels) standardized features (``forecast_preprocess.features``); output:
     (horizon,) corrections to the seasonal base in normalized units (``forecast_preprocess.finish``
@@ -98,4 +98,25 @@ def build_model(options: ForecastOptions, head: str | None = None) -> keras.Mode
         z = keras.layers.Dense(1, name="head")(z)
         y = keras.layers.Reshape((h,), name="days")(z)
     y = keras.layers.Activation("linear", name=OUTPUT_NAME)(y)
-    return keras.Model(inp, y, name=f"forecast_{head}")
+    return keras.Model(inp, y, name=name or f"forecast_{head}")
+
+
+def average_members(options: ForecastOptions, members: list[keras.Model], head: str) -> keras.Model:
+    """One graph that runs every member on the same input and averages their outputs.
+
+    A single member is returned as it is. The members are nested models (``member_0`` ...), so the
+    averaged model's weights file holds each member's weights under its own name."""
+    if len(members) == 1:
+        return members[0]
+    inp = keras.Input(shape=(options.window, options.channels), name=INPUT_NAME)
+    outs = [m(inp) for m in members]
+    y = keras.layers.Average(name="average")(outs)
+    y = keras.layers.Activation("linear", name=OUTPUT_NAME)(y)
+    return keras.Model(inp, y, name=f"forecast_{head}_x{len(members)}")
+
+
+def build_model(options: ForecastOptions, head: str | None = None) -> keras.Model:
+    """The network a run exports: ``options.ensemble`` members averaged (one member: the member)."""
+    head = head or options.head
+    members = [build_member(options, head, name=f"member_{i}") for i in range(options.ensemble)]
+    return average_members(options, members, head)

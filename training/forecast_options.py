@@ -34,17 +34,24 @@ class ForecastOptions:
     """Data, split, model and training settings of one forecaster run (dates are ISO strings)."""
 
     # data
-    date_column: str = "service_date"  # the Chicago transit ridership file's columns
-    value_column: str = "rail_boardings"
+    date_column: str | None = None  # None: the file's one date column (or a recipe's)
+    value_column: str | None = None  # None: the file's one numeric column (or a recipe's)
     date_format: str | None = None  # None: detected
     fill: str | None = None  # None: a gap in the dates is an error
-    # splits by date, inclusive; each period's targets lie wholly inside it
-    train_start: str = "2016-01-01"
-    train_end: str = "2018-12-31"
-    val_start: str = "2019-01-01"
-    val_end: str = "2019-05-31"
-    test_start: str = "2019-06-01"
-    test_end: str = "2019-12-31"
+    # a named set of defaults for a known file ("auto": matched by the CSV's header, see
+    # forecast_recipes.py; "none": proportional splits and detected columns whatever the file)
+    recipe: str = "auto"
+    # splits by date, inclusive; each period's targets lie wholly inside it. A date left None is
+    # derived (forecast_splits.resolve_periods): the last test_fraction of the days are the test
+    # period, the val_fraction before them validation, everything earlier training.
+    train_start: str | None = None
+    train_end: str | None = None
+    val_start: str | None = None
+    val_end: str | None = None
+    test_start: str | None = None
+    test_end: str | None = None
+    val_fraction: float = 0.1
+    test_fraction: float = 0.1
     # preprocessing
     window: int = WINDOW
     horizon: int = HORIZON
@@ -60,6 +67,8 @@ class ForecastOptions:
     conv_strides: int = 1
     lstm_units: int = 64
     dropout: float = 0.0
+    # members averaged inside the one exported graph, trained alone with seeds seed, seed+1, ...
+    ensemble: int = 5
     # training
     loss: str = "mae"
     learning_rate: float = 1e-3
@@ -76,8 +85,10 @@ class ForecastOptions:
         self.sarima_seasonal_order = tuple(self.sarima_seasonal_order)
         self.validate()
 
-    def _date(self, name: str) -> dt.date:
+    def _date(self, name: str) -> dt.date | None:
         value = getattr(self, name)
+        if value is None:
+            return None
         try:
             return dt.date.fromisoformat(value)
         except (TypeError, ValueError):
@@ -89,7 +100,7 @@ class ForecastOptions:
             if not isinstance(v, int) or isinstance(v, bool) or v < low:
                 raise BadInputError(f"option {name} must be an integer >= {low}, got {v!r}")
 
-        for name in ("window", "horizon", "conv_filters", "conv_kernel", "conv_strides", "lstm_units",
+        for name in ("window", "horizon", "ensemble", "conv_filters", "conv_kernel", "conv_strides", "lstm_units",
                      "batch_size", "max_epochs", "patience"):
             positive_int(name)
         positive_int("seed", 0)
@@ -101,8 +112,18 @@ class ForecastOptions:
         if self.fill is not None and self.fill not in FILL_POLICIES:
             raise BadInputError(f"option fill must be one of {', '.join(FILL_POLICIES)} or None, got {self.fill!r}")
         for name in ("date_column", "value_column"):
-            if not isinstance(getattr(self, name), str) or not getattr(self, name):
-                raise BadInputError(f"option {name} must be a non-empty column name")
+            v = getattr(self, name)
+            if v is not None and (not isinstance(v, str) or not v):
+                raise BadInputError(f"option {name} must be a non-empty column name or None (detected)")
+        if not isinstance(self.recipe, str) or not self.recipe:
+            raise BadInputError(f"option recipe must be 'auto', 'none' or a recipe name, got {self.recipe!r}")
+        for name in ("val_fraction", "test_fraction"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not (0.0 < v < 0.5):
+                raise BadInputError(f"option {name} must be a fraction of the series in (0, 0.5), got {v!r}")
+        if self.val_fraction + self.test_fraction >= 0.9:
+            raise BadInputError("options val_fraction + test_fraction must leave at least 10 % of the series "
+                                f"for training, got {self.val_fraction} + {self.test_fraction}")
         if self.date_format is not None and not isinstance(self.date_format, str):
             raise BadInputError(f"option date_format must be a strptime format string, got {self.date_format!r}")
         if not (0.0 <= float(self.dropout) < 1.0):
@@ -124,7 +145,8 @@ class ForecastOptions:
                                 "is meaningless around the zero of standard scaling)")
         if len(self.sarima_order) != 3 or len(self.sarima_seasonal_order) != 4:
             raise BadInputError("sarima_order is (p, d, q) and sarima_seasonal_order is (P, D, Q, s)")
-        periods = [(p, self._date(f"{p}_start"), self._date(f"{p}_end")) for p in ("train", "val", "test")]
+        periods = [(p, self._date(f"{p}_start"), self._date(f"{p}_end")) for p in ("train", "val", "test")
+                   if self.period_given(p)]
         for name, start, end in periods:
             if end < start:
                 raise BadInputError(f"option {name}_end ({end}) is before {name}_start ({start})")
@@ -137,9 +159,13 @@ class ForecastOptions:
         """The network's input channels: the value, and its weekday residual with ``residual_input``."""
         return 2 if self.residual_input else 1
 
-    def period(self, name: str) -> tuple[dt.date, dt.date]:
-        """(start, end) dates of "train", "val" or "test"."""
+    def period(self, name: str) -> tuple[dt.date | None, dt.date | None]:
+        """(start, end) dates of "train", "val" or "test"; None where not given."""
         return self._date(f"{name}_start"), self._date(f"{name}_end")
+
+    def period_given(self, name: str) -> bool:
+        """Whether both dates of the period are set."""
+        return None not in self.period(name)
 
     def replace(self, **changes: Any) -> "ForecastOptions":
         return ForecastOptions.from_dict({**self.to_dict(), **changes})

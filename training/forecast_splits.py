@@ -10,6 +10,7 @@ the training period's values alone.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,8 +18,10 @@ import numpy as np
 from inkcast.runtime.errors import BadInputError
 from inkcast.runtime.forecast_preprocess import Scaling
 
+from inkcast.data.series_csv import Series, read_series
+
 from .forecast_options import ForecastOptions
-from inkcast.data.series_csv import Series
+from .forecast_recipes import Recipe, apply_recipe
 
 PERIODS = ("train", "val", "test")
 MIN_TRAIN_ORIGINS = 28
@@ -36,8 +39,31 @@ class Splits:
         return series.dates[self.origins[period]]
 
 
+def resolve_periods(series: Series, options: ForecastOptions) -> ForecastOptions:
+    """The options with every split date set: given dates are kept, the others derived.
+
+    Over the span from ``train_start`` (default: the first day) to ``test_end`` (default: the
+    last day), the test period is the last ``test_fraction`` of the days and validation the
+    ``val_fraction`` before it; a period's end defaults to the day before the next one starts.
+    """
+    day = dt.timedelta(days=1)
+    first = options.period("train")[0] or series.start
+    last = options.period("test")[1] or series.end
+    n = (last - first).days + 1
+    test_start = options.period("test")[0] or last - (round(n * options.test_fraction) - 1) * day
+    val_start = options.period("val")[0] or test_start - round(n * options.val_fraction) * day
+    val_end = options.period("val")[1] or test_start - day
+    train_end = options.period("train")[1] or val_start - day
+    return options.replace(train_start=first.isoformat(), train_end=train_end.isoformat(),
+                           val_start=val_start.isoformat(), val_end=val_end.isoformat(),
+                           test_start=test_start.isoformat(), test_end=last.isoformat())
+
+
 def make_splits(series: Series, options: ForecastOptions) -> Splits:
-    """Locate the three periods in the series, list their origins and fit the scaling on train."""
+    """Locate the three periods in the series, list their origins and fit the scaling on train.
+
+    Split dates left unset are derived first (``resolve_periods``)."""
+    options = resolve_periods(series, options)
     w, h = options.window, options.horizon
     bounds: dict[str, tuple[int, int]] = {}
     for p in PERIODS:
@@ -71,3 +97,14 @@ def make_splits(series: Series, options: ForecastOptions) -> Splits:
     t0, t1 = bounds["train"]
     scaling = Scaling.fit(series.values[t0 : t1 + 1], options.scaling)
     return Splits(bounds=bounds, origins=origins, scaling=scaling)
+
+
+def resolve_run(options: ForecastOptions, data_path: str | Path) -> tuple[ForecastOptions, Series, Recipe | None]:
+    """Read the series and settle every option the file decides: the recipe's values, the
+    detected columns, the derived split dates. Bad data or dates raise ``BadInputError`` in a
+    second, before any training."""
+    o, recipe = apply_recipe(options, data_path)
+    series = read_series(data_path, o.date_column, o.value_column, o.date_format, o.fill)
+    o = resolve_periods(series, o.replace(date_column=series.date_column, value_column=series.value_column))
+    make_splits(series, o)  # checks that the periods fit the series
+    return o, series, recipe

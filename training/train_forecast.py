@@ -31,11 +31,10 @@ from inkcast.runtime.forecast_preprocess import ForecastPreprocessing, ModelInpu
 from .baselines import forecast_metrics, sarima_forecasts, seasonal_naive, weekday_median
 from .checkpoints import save_weights_atomic
 from .progress import EpochProgress
-from .forecast_model import build_model
+from .forecast_model import average_members, build_member, build_model
 from .forecast_options import ForecastOptions
-from .forecast_splits import Splits, make_splits
+from .forecast_splits import Splits, make_splits, resolve_run
 from inkcast.data.files import atomic_open, write_json_atomic
-from inkcast.data.series_csv import read_series
 from .tf_env import keras, tf
 
 ACCEPTANCE_RATIO = 0.85  # the model's test MAE must be <= this x seasonal naive's
@@ -83,11 +82,12 @@ def _periods(scaled: np.ndarray, splits: Splits, prep: ForecastPreprocessing) ->
 
 
 def fit_model(o: ForecastOptions, head: str, data: dict[str, Period],
-              log: Callable[[str], None] | None = None) -> tuple["keras.Model", dict[str, Any]]:
-    """Train one head, seeded and deterministic; early stopping on validation MAE, best weights kept."""
+              log: Callable[[str], None] | None = None, name: str | None = None) -> tuple["keras.Model", dict[str, Any]]:
+    """Train one member of a head at ``o.seed``, deterministic; early stopping on validation MAE,
+    best weights kept."""
     keras.utils.set_random_seed(o.seed)
     tf.config.experimental.enable_op_determinism()
-    model = build_model(o, head)
+    model = build_member(o, head, name=name)
     loss = {"huber": keras.losses.Huber(), "mae": "mae", "mse": "mse"}[o.loss]
     # weighted "mae" = sum(w |e|) / sum(w): the validation forecasts' scaled MAE times a constant
     model.compile(optimizer=keras.optimizers.Adam(o.learning_rate), loss=loss, weighted_metrics=["mae"])
@@ -127,7 +127,10 @@ def train_forecast(options: ForecastOptions | None, data_path: str | Path, out_d
     o = options or ForecastOptions()
     log: Callable[[str], None] = (lambda m: print(m, file=sys.stderr, flush=True)) if progress else (lambda m: None)
     t_start = time.monotonic()
-    series = read_series(data_path, o.date_column, o.value_column, o.date_format, o.fill)
+    requested = o
+    o, series, recipe = resolve_run(o, data_path)
+    if recipe is not None:
+        log(f"{Path(data_path).name}: recipe {recipe.name!r} ({recipe.about})")
     splits = make_splits(series, o)
     scaled = splits.scaling.apply(series.values)
     prep = preprocessing_for(o, splits, {
@@ -145,13 +148,34 @@ def train_forecast(options: ForecastOptions | None, data_path: str | Path, out_d
     candidates: dict[str, dict[str, Any]] = {}
     models: dict[str, Any] = {}
     for head in heads:
-        log(f"training the {head} head ...")
-        model, info = fit_model(o, head, data, log if progress else None)
+        members, member_info = [], []
+        for i in range(o.ensemble):
+            seed = o.seed + i
+            log(f"training the {head} head" + (f", member {i + 1} of {o.ensemble} (seed {seed})" if o.ensemble > 1 else "")
+                + " ...")
+            member, info = fit_model(o.replace(seed=seed), head, data, log if progress else None,
+                                     name=f"member_{i}")
+            if o.ensemble > 1:
+                info = {"seed": seed, **info,
+                        **{p: {"mae": forecast_metrics(predict(member, data[p].inp, prep), actual[p])["mae"]}
+                           for p in ("val", "test")}}
+                log(f"  member {i + 1}: val MAE {info['val']['mae']:.0f} (best epoch {info['best_epoch']} of "
+                    f"{info['epochs_run']}, {info['train_seconds']} s)")
+            members.append(member)
+            member_info.append(info)
+        model = average_members(o, members, head)
         preds = {p: predict(model, data[p].inp, prep) for p in ("val", "test")}
+        info = {"train_seconds": round(sum(m["train_seconds"] for m in member_info), 2),
+                "parameters": int(model.count_params())}
+        if o.ensemble == 1:
+            info.update(member_info[0])
+        else:
+            info["members"] = member_info
         candidates[head] = {**info, **{p: forecast_metrics(preds[p], actual[p]) for p in preds}, "_preds": preds}
         models[head] = model
-        log(f"  {head}: val MAE {candidates[head]['val']['mae']:.0f}, test MAE {candidates[head]['test']['mae']:.0f} "
-            f"(best epoch {info['best_epoch']} of {info['epochs_run']}, {info['train_seconds']} s)")
+        log(f"  {head}" + (f" (average of {o.ensemble})" if o.ensemble > 1 else "")
+            + f": val MAE {candidates[head]['val']['mae']:.0f}, test MAE {candidates[head]['test']['mae']:.0f} "
+            f"({info['train_seconds']} s)")
     best = min(heads, key=lambda h: candidates[h]["val"]["mae"])  # chosen on validation, never on test
     model, preds = models[best], candidates[best].pop("_preds")
     for c in candidates.values():
@@ -182,6 +206,7 @@ def train_forecast(options: ForecastOptions | None, data_path: str | Path, out_d
                         "first_origin": str(series.dates[splits.origins[p][0]]),
                         "last_origin": str(series.dates[splits.origins[p][-1]])}
                     for p, (s, e) in ((p, o.period(p)) for p in ("train", "val", "test"))},
+        "recipe": recipe.name if recipe else None,
         "units": o.value_column,
         "head": best,
         "head_selection": "lowest validation MAE" if len(heads) > 1 else "given by the options",
@@ -196,7 +221,7 @@ def train_forecast(options: ForecastOptions | None, data_path: str | Path, out_d
         "training_seconds": {h: c["train_seconds"] for h, c in candidates.items()},
         "total_seconds": None,
         "options": final_options.to_dict(),
-        "requested_options": o.to_dict(),
+        "requested_options": requested.to_dict(),
     }
     log(f"test MAE: model {test['model']['mae']:.0f}, seasonal naive {test['seasonal_naive']['mae']:.0f}, "
         f"SARIMA {test['sarima']['mae']:.0f} (model / naive = {ratio:.3f})")
@@ -236,7 +261,8 @@ def load_forecast_run(run_dir: str | Path):
     info = read_json(run / "options.json")
     if not isinstance(info, dict) or info.get("task") != "forecast":
         raise BadInputError(f"{run}: a {info.get('task') if isinstance(info, dict) else None!r} run, not a forecast run")
-    o = ForecastOptions.from_dict(info["options"])
+    # run folders made before ensembles existed hold one network
+    o = ForecastOptions.from_dict({"ensemble": 1, **info["options"]})
     model = build_model(o)
     model.load_weights(str(run / "model.weights.h5"))
     prep = ForecastPreprocessing.from_dict(read_json(run / "preprocessing.json"))

@@ -9,7 +9,8 @@ FORECAST_ARGUMENTS = {
     "date_column": "date_column", "value_column": "value_column", "date_format": "date_format", "fill": "fill",
     "train_start": "train_start", "train_end": "train_end", "valid_start": "val_start", "valid_end": "val_end",
     "test_start": "test_start", "test_end": "test_end", "window": "window", "epochs": "max_epochs",
-    "seed": "seed", "head": "head",
+    "seed": "seed", "head": "head", "ensemble": "ensemble", "recipe": "recipe",
+    "valid_fraction": "val_fraction", "test_fraction": "test_fraction",
 }
 
 
@@ -40,13 +41,20 @@ def register(sub) -> None:
 
     tf_ = tr.add_parser("forecast", help="train the 7-day forecaster on a daily CSV series")
     tf_.add_argument("--data", required=True, help="CSV file")
-    tf_.add_argument("--date-column", help="default: service_date")
-    tf_.add_argument("--value-column", help="default: rail_boardings")
+    tf_.add_argument("--date-column", help="default: the file's one date column")
+    tf_.add_argument("--value-column", help="default: the file's one numeric column")
     tf_.add_argument("--date-format", help="strptime format (default: detected)")
     tf_.add_argument("--fill", choices=["interpolate", "ffill", "zero"], help="policy for date gaps")
     for period in ("train", "valid", "test"):
         tf_.add_argument(f"--{period}-start")
         tf_.add_argument(f"--{period}-end")
+    tf_.add_argument("--valid-fraction", type=float,
+                     help="share of the days validated on when no split dates are given (default 0.1)")
+    tf_.add_argument("--test-fraction", type=float,
+                     help="share of the days (the last) tested on when no split dates are given (default 0.1)")
+    tf_.add_argument("--recipe", help="defaults of a known file: auto (matched by its header, the default), "
+                                      "none, or a name (cta-rail)")
+    tf_.add_argument("--ensemble", type=int, help="networks averaged in the exported model (default 5)")
     tf_.add_argument("--window", type=int)
     tf_.add_argument("--epochs", type=int)
     tf_.add_argument("--seed", type=int)
@@ -94,12 +102,11 @@ def forecast_options(a: argparse.Namespace):
 def train_forecast_command(a: argparse.Namespace) -> int:
     """Train, write the run folder, print the test table. The CSV and the split dates are checked
     before TensorFlow is imported, so a bad file or date is reported in a second."""
-    from inkcast.data.series_csv import read_series
-    from inkcast.training.forecast_splits import make_splits
+    from inkcast.training.forecast_splits import resolve_run
     from inkcast.training.forecast_summary import summary_lines
 
     o = forecast_options(a)
-    make_splits(read_series(a.data, o.date_column, o.value_column, o.date_format, o.fill), o)
+    resolve_run(o, a.data)
     from inkcast.training.train_forecast import train_forecast
 
     m = train_forecast(o, a.data, a.out, progress=True)
