@@ -13,26 +13,44 @@ from typing import Any, Iterator
 
 from inkcast.runtime.errors import BadInputError
 
+# The longest line read: Google's longest raw drawing is well under 1 MiB. A longer line (a file
+# that is not ndjson, or a runaway record) is refused after reading at most this much of it.
+MAX_LINE_BYTES = 16 << 20
 
-def iter_lines(path: str | Path) -> Iterator[tuple[int, Any]]:
-    """(line number, parsed JSON value) for each non-blank line of ``path``."""
+
+def iter_lines(path: str | Path, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed JSON value) for each non-blank line of ``path``.
+
+    Memory stays bounded by ``max_line_bytes``: a longer line, bytes that are not UTF-8, JSON
+    that is invalid or nested too deeply raise ``BadInputError`` naming file:line."""
     path = Path(path)
     try:
-        f = open(path, "r", encoding="utf-8")
+        f = open(path, "rb")
     except OSError as e:
         raise BadInputError(f"{path}: cannot open ({e.strerror})") from None
     with f:
         lineno = 0
-        try:
-            for lineno, line in enumerate(f, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    yield lineno, json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise BadInputError(f"{path}:{lineno}: not valid JSON ({e.msg} at column {e.colno})") from None
-        except UnicodeDecodeError:
-            raise BadInputError(f"{path}:{lineno + 1}: not UTF-8 text") from None
+        while True:
+            raw = f.readline(max_line_bytes + 1)
+            if not raw:
+                return
+            lineno += 1
+            if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
+                raise BadInputError(f"{path}:{lineno}: the line is longer than {max_line_bytes:,} bytes "
+                                    "(not a Quick, Draw! record)")
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise BadInputError(f"{path}:{lineno}: not UTF-8 text") from None
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise BadInputError(f"{path}:{lineno}: not valid JSON ({e.msg} at column {e.colno})") from None
+            except RecursionError:
+                raise BadInputError(f"{path}:{lineno}: the JSON is nested too deeply") from None
+            yield lineno, value
 
 
 def iter_records(path: str | Path, required: tuple[str, ...] = ("key_id", "drawing"),

@@ -18,7 +18,7 @@ import numpy as np
 
 from inkcast.training.tf_env import tf
 
-from .converters import tflite_converter
+from .converters import tflite_converter, without_lstm_cell_clip
 
 
 def pick_calibration(rows: Sequence[np.ndarray], labels: np.ndarray, n: int, seed: int = 0) -> list[np.ndarray]:
@@ -47,14 +47,14 @@ def tflite_float16(model, input_shape, input_name) -> bytes:
     c = tflite_converter(model, input_shape, input_name)
     c.optimizations = [tf.lite.Optimize.DEFAULT]
     c.target_spec.supported_types = [tf.float16]
-    return c.convert()
+    return without_lstm_cell_clip(c.convert())
 
 
 def tflite_dynamic_range(model, input_shape, input_name) -> bytes:
     """int8 weights, float activations computed with int8 kernels where possible."""
     c = tflite_converter(model, input_shape, input_name)
     c.optimizations = [tf.lite.Optimize.DEFAULT]
-    return c.convert()
+    return without_lstm_cell_clip(c.convert())
 
 
 def tflite_full_int8(model, input_shape, input_name, samples) -> bytes:

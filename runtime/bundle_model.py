@@ -18,16 +18,23 @@ class BundleModel:
 
     ``backend`` picks the engine ("tflite" or "onnx") and with it that engine's float32 variant;
     ``format`` picks any variant by its manifest name (e.g. "tflite-int8") and overrides
-    ``backend``. The chosen file's sha256 is verified on load unless ``verify=False``.
+    ``backend``. The manifest, the bundle's small files and the chosen model file are checked
+    against their sha256 on load (the model file unless ``verify=False``). ``signed_by``: an EC
+    public key (PEM); the bundle must then carry a valid ``bundle.sig`` made with its private key
+    (checked with OpenSSF model-signing, imported only then: ``pip install 'inkcast[sign]'``).
     ``model`` is the loaded file: ``run(x)`` on a float32 batch, ``invoke_one(x)`` on one sample.
     """
 
     task = ""  # the manifest's task a subclass reads
 
     def __init__(self, bundle_dir: str | Path, backend: str = "tflite", format: str | None = None,
-                 num_threads: int | None = None, verify: bool = True):
+                 num_threads: int | None = None, verify: bool = True, signed_by: str | Path | None = None):
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        if signed_by is not None:
+            from inkcast.signing import verify_bundle  # optional dependency, only when asked for
+
+            verify_bundle(bundle_dir, signed_by)
         self.bundle: Bundle = load_bundle(bundle_dir, task=self.task)
         if "preprocessing" not in self.bundle.manifest:
             raise BundleError(f"{self.bundle.root}: the manifest has no 'preprocessing' field")

@@ -27,8 +27,8 @@ class Forecaster(BundleModel):
     task = "forecast"
 
     def __init__(self, bundle_dir: str | Path, backend: str = "tflite", format: str | None = None,
-                 num_threads: int | None = None, verify: bool = True):
-        super().__init__(bundle_dir, backend, format, num_threads, verify)
+                 num_threads: int | None = None, verify: bool = True, signed_by: str | Path | None = None):
+        super().__init__(bundle_dir, backend, format, num_threads, verify, signed_by)
         try:
             self.preprocessing = ForecastPreprocessing.from_dict(self.manifest["preprocessing"])
         except BundleError as e:

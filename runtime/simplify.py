@@ -69,6 +69,9 @@ SPACING = 1.0  # resampling step, in pixels of the 0..255 frame
 EPSILON = 2.0  # Ramer-Douglas-Peucker tolerance, in pixels of the 0..255 frame
 MIN_MEDIAN_STEP = 4.0  # looks_simplified: simplified drawings have a median segment >= 6 px, dense raw ones ~1-3 px
 MAX_INK = 200_000.0  # total stroke length allowed, in pixels of the 0..255 frame (~780 sides)
+# points allowed in one drawing: Google's raw drawings have at most a few thousand; a bigger input
+# is refused before any per-point work, so time and memory stay bounded
+MAX_INPUT_POINTS = 100_000
 LAYOUTS = ("strokes", "points")
 
 
@@ -103,7 +106,12 @@ def _stroke_array(i: int, stroke: Any) -> np.ndarray:
         raw = np.asarray(stroke)
     except ValueError:
         raise BadInputError(_ragged(i, stroke)) from None
-    if raw.dtype.kind not in "iuf":
+    # NumPy turns a bool among numbers into 0 or 1 (and the dtype stays numeric): look for one
+    bools = raw.dtype.kind == "b" or (not isinstance(stroke, np.ndarray) and raw.dtype.kind in "iuf" and any(
+        type(v) is bool or isinstance(v, np.bool_)
+        for row in stroke for v in (row if isinstance(row, (Sequence, np.ndarray)) and not isinstance(row, (str, bytes))
+                                    else [row])))
+    if raw.dtype.kind not in "iuf" or bools:
         # Name the first value that is not a number, by its place in the stroke.
         for j, row in enumerate(stroke):
             nested = isinstance(row, (Sequence, np.ndarray)) and not isinstance(row, (str, bytes))
@@ -152,7 +160,17 @@ def parse_drawing(drawing: Any, layout: str | None = None, start: int = 0) -> tu
         raise BadInputError(f"a drawing must be a list of strokes, got {type(drawing).__name__}")
     if len(drawing) == 0:
         raise BadInputError("the drawing is empty: it has no strokes")
-    arrays = [_stroke_array(i, s) for i, s in enumerate(drawing, start)]
+    if len(drawing) > MAX_INPUT_POINTS:
+        raise BadInputError(f"the drawing has {len(drawing):,} strokes; at most {MAX_INPUT_POINTS:,} points are accepted")
+    arrays = []
+    points = 0
+    for i, s in enumerate(drawing, start):
+        a = _stroke_array(i, s)
+        points += max(a.shape) if a.ndim == 2 else a.size
+        if points > MAX_INPUT_POINTS:
+            raise BadInputError(f"stroke {i}: the drawing has more than {MAX_INPUT_POINTS:,} points, "
+                                f"the most a drawing may have")
+        arrays.append(a)
     if layout is None:
         possible = set(LAYOUTS)
         for i, a in enumerate(arrays, start):

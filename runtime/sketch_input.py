@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .errors import BadInputError
-from .simplify import MIN_MEDIAN_STEP, SIDE, prepare_drawing
+from .simplify import MAX_INPUT_POINTS, MIN_MEDIAN_STEP, SIDE, prepare_drawing
 from .sketch_preprocess import MAX_COORDINATE, SketchPreprocessing, points_to_features
 
 _PLAIN = {int, float}
@@ -41,6 +41,8 @@ def parse_plain(drawing: Any) -> tuple[np.ndarray, np.ndarray] | None:
             return None
         xs.append(x)
         ys.append(y)
+    if sum(map(len, xs)) > MAX_INPUT_POINTS:
+        return None  # the general path refuses it with its message
     flat_x = list(chain.from_iterable(xs))
     flat_y = list(chain.from_iterable(ys))
     if not set(map(type, chain(flat_x, flat_y))) <= _PLAIN:

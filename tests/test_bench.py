@@ -16,6 +16,7 @@ import pytest
 from inkcast.benchmarks.bench import thread_settings
 from inkcast.benchmarks.gate import LATENCY_FIGURES, compare, failed, load_baseline
 from inkcast.main import main
+from tests.bundles import rewrite_manifest
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -227,7 +228,7 @@ def test_committed_baseline_covers_the_default_variants():
 def test_no_data_and_no_run_split_is_a_clear_error(bundle_copy, capsys, tmp_path):
     m = json.loads((bundle_copy / "manifest.json").read_text())
     m["training"]["run_dir"] = str(tmp_path / "gone")
-    (bundle_copy / "manifest.json").write_text(json.dumps(m))
+    rewrite_manifest(bundle_copy, m)
     rc = main(["bench", str(bundle_copy), "--quick", "--out", str(tmp_path / "r")])
     err = capsys.readouterr().err
     assert rc == 2

@@ -7,6 +7,8 @@ import pytest
 
 from inkcast.runtime import BadInputError, BundleError, SketchRecognizer
 
+from tests.bundles import rewrite_manifest
+
 
 @pytest.fixture(scope="module")
 def recognizers(sketch_bundle):
@@ -107,6 +109,9 @@ def test_corrupt_manifest_and_unknown_variant(bundle_copy):
     with pytest.raises(BundleError, match="no variant 'tflite-int4'"):
         SketchRecognizer(bundle_copy, format="tflite-int4")
     (bundle_copy / "manifest.json").write_text("{not json")
+    with pytest.raises(BundleError, match="manifest.json: checksum mismatch with manifest.sha256"):
+        SketchRecognizer(bundle_copy)
+    rewrite_manifest(bundle_copy, "{not json")
     with pytest.raises(BundleError, match="not valid JSON"):
         SketchRecognizer(bundle_copy)
 
@@ -127,7 +132,7 @@ def test_bundle_preprocessing_comes_from_its_manifest(bundle_copy, test_drawings
     assert spacing == SPACING
     np.testing.assert_array_equal(SketchRecognizer(bundle_copy).features(d), drawing_to_features(d, spacing=spacing))
     del m["preprocessing"]["resample_spacing"]
-    (bundle_copy / "manifest.json").write_text(json.dumps(m))
+    rewrite_manifest(bundle_copy, m)
     old = SketchRecognizer(bundle_copy)
     assert old.preprocessing.resample_spacing is None
     np.testing.assert_array_equal(old.features(d), drawing_to_features(d, spacing=None))

@@ -22,6 +22,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 TF_DISTS = {"tensorflow", "tensorflow-cpu", "tensorflow-intel", "tf-nightly", "tf-keras", "keras", "tf2onnx"}
 TF_MODULES = ("tensorflow", "tf_keras", "keras", "tf2onnx")
+SIGNING_DISTS = {"model-signing", "sigstore", "pyopenssl", "in-toto-attestation"}
 
 PROBE = r"""
 import json, sys
@@ -102,6 +103,7 @@ def test_wheel_with_tflite_extra_recognizes_without_tensorflow(tmp_path, sketch_
     assert {"inkcast", "numpy", "ai-edge-litert"} <= dists, sorted(dists)
     assert not dists & TF_DISTS and not any(d.startswith("tensorflow") for d in dists), sorted(dists)
     assert "onnxruntime" not in dists, "the tflite extra alone must not pull in onnxruntime"
+    assert not dists & SIGNING_DISTS, "the runtime install must not pull in a signing library"
     assert out["tf_modules"] == [] and out["tf_attempted"] == [], out
 
     labels = json.loads((sketch_bundle / "manifest.json").read_text())["labels"]
