@@ -11,6 +11,7 @@ the training period's values alone.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from dataclasses import dataclass
 
 import numpy as np
