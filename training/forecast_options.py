@@ -4,11 +4,13 @@ The run directory keeps ``options.json`` written from this class, so the exporte
 exact model (``ForecastOptions.load`` + ``forecast_model.build_model``) and load its weights, and so
 a run can be repeated from its record alone. Bad values raise ``BadInputError`` naming the field.
 
-Defaults follow the measurements recorded in ``training/forecast_model.py``: a Conv1D+LSTM(64)
-reading 56 days divided by their level, and their distance from each weekday's median,
-predicting a correction to the weekday-median forecast; MAE loss, early stopping on validation
-MAE; ``head="auto"`` trains both heads and keeps the one with the lower validation MAE
-(metrics.json records both).
+Defaults follow the measurements recorded in ``training/forecast_model.py``: the average of five
+Conv1D+LSTM(64) networks, each reading 56 days divided by their level, and their distance from
+each weekday's median, predicting a correction to the weekday-median forecast; MAE loss, early
+stopping on validation MAE; ``head="auto"`` trains both heads and keeps the one with the lower
+validation MAE (metrics.json records both). Columns and split dates default to None: found in
+the file, or derived as proportions of the series, or filled by a recipe
+(``forecast_recipes.py``).
 """
 
 from __future__ import annotations
