@@ -63,7 +63,8 @@ def sketch_run(quickdraw_dir, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def sketch_bundle(sketch_run, tmp_path_factory) -> Path:
-    """The exported bundle of ``sketch_run``, every variant. The small CI model is far from the
+    """The exported bundle of ``sketch_run``, every variant (QAT too, which a default export
+    leaves out). The small CI model is far from the
     default one, so quantized variants may exceed the 0.5-point gate here: they are written
     (``allow_drop``) and the gate itself is tested on its own."""
     cache = os.environ.get("INKCAST_TEST_CACHE")
@@ -71,8 +72,10 @@ def sketch_bundle(sketch_run, tmp_path_factory) -> Path:
     if (bundle / "manifest.json").is_file():
         return bundle
     from inkcast.export.pipeline import ExportOptions, export_run
+    from inkcast.tasks.sketch import SketchSpec
 
-    export_run(sketch_run, bundle, ExportOptions(allow_drop=True, calibration_samples=200))
+    # every variant, the opt-in QAT one included
+    export_run(sketch_run, bundle, ExportOptions(formats=SketchSpec.variants, allow_drop=True, calibration_samples=200))
     return bundle
 
 

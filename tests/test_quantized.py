@@ -18,6 +18,13 @@ def manifest(sketch_bundle):
     return json.loads((sketch_bundle / "manifest.json").read_text())
 
 
+def test_qat_is_opt_in():
+    from inkcast.tasks.sketch import SketchSpec
+
+    assert "tflite-qat-int8" in SketchSpec.variants and "tflite-qat-int8" not in SketchSpec.default_variants
+    assert set(SketchSpec.default_variants) == set(SketchSpec.variants) - {"tflite-qat-int8"}
+
+
 def test_every_variant_is_exported_or_explained(manifest):
     expected = {"tflite-float32", "tflite-float16", "tflite-dynamic-int8", "tflite-int8", "tflite-16x8",
                 "tflite-qat-int8", "onnx-float32", "onnx-dynamic-int8", "onnx-static-int8"}
