@@ -79,6 +79,30 @@ def sketch_bundle(sketch_run, tmp_path_factory) -> Path:
     return bundle
 
 
+@pytest.fixture(scope="session")
+def forecast_run(cta_csv, tmp_path_factory):
+    """One small real forecaster run on the CTA series (both heads, 2 members each, 3 epochs):
+    (run folder, metrics)."""
+    from inkcast.training.forecast_options import ForecastOptions
+    from inkcast.training.train_forecast import train_forecast
+
+    from tests.bundles import FORECAST_SMALL
+
+    out = tmp_path_factory.mktemp("forecast") / "run"
+    return out, train_forecast(ForecastOptions(**FORECAST_SMALL), cta_csv, out, progress=False)
+
+
+@pytest.fixture(scope="session")
+def forecast_bundle(forecast_run, tmp_path_factory) -> Path:
+    from inkcast.export.pipeline import ExportOptions, export_run
+
+    from tests.bundles import FORECAST_FORMATS
+
+    out = tmp_path_factory.mktemp("forecast") / "bundle"
+    export_run(forecast_run[0], out, ExportOptions(formats=FORECAST_FORMATS), log=lambda m: None)
+    return out
+
+
 @pytest.fixture()
 def bundle_copy(sketch_bundle, tmp_path) -> Path:
     """A private copy of the bundle that a test may damage."""

@@ -17,29 +17,19 @@ import numpy as np
 import pytest
 
 from inkcast.runtime.errors import BadInputError, BundleError
-from tests.bundles import rewrite_manifest
+from tests.bundles import FORECAST_FORMATS, rewrite_manifest
 
-FORMATS = ("tflite-float32", "onnx-float32", "tflite-dynamic-int8", "onnx-dynamic-int8", "tflite-int8")
-SMALL = dict(head="auto", max_epochs=3, patience=3, lstm_units=8, conv_filters=8, seed=7, ensemble=2)
-
-
-@pytest.fixture(scope="module")
-def run(cta_csv, tmp_path_factory):
-    from inkcast.training.forecast_options import ForecastOptions
-    from inkcast.training.train_forecast import train_forecast
-
-    out = tmp_path_factory.mktemp("forecast") / "run"
-    metrics = train_forecast(ForecastOptions(**SMALL), cta_csv, out, progress=False)
-    return out, metrics
+FORMATS = FORECAST_FORMATS
 
 
 @pytest.fixture(scope="module")
-def bundle(run, tmp_path_factory) -> Path:
-    from inkcast.export.pipeline import ExportOptions, export_run
+def run(forecast_run):
+    return forecast_run
 
-    out = tmp_path_factory.mktemp("forecast") / "bundle"
-    export_run(run[0], out, ExportOptions(formats=FORMATS), log=lambda m: None)
-    return out
+
+@pytest.fixture(scope="module")
+def bundle(forecast_bundle) -> Path:
+    return forecast_bundle
 
 
 def test_run_folder_contract(run, cta_csv):
