@@ -34,7 +34,10 @@ from .variants import VARIANTS, Conversion
 class ExportOptions:
     """What to export and how strictly to check it."""
 
-    formats: tuple[str, ...] | None = None  # None: the task's default variants
+    # None: the task's default variants; names, where "default" stands for the defaults (so
+    # ("default", "tflite-qat-int8") adds QAT to them). A variant named on its own that cannot be
+    # produced is an error; a default one is recorded as unavailable.
+    formats: tuple[str, ...] | None = None
     max_drop: float = 0.5  # a quantized variant may lose this much: top-1 points (sketch), % of test MAE (forecast)
     allow_drop: bool = False  # write quantized variants beyond max_drop anyway, marked in the manifest
     calibration_samples: int = 500  # training inputs used to calibrate integer variants
@@ -53,12 +56,18 @@ def run_task(run_dir: str | Path) -> str:
     return str(info["task"])
 
 
-def _formats(spec: TaskSpec, asked: tuple[str, ...] | None) -> tuple[str, ...]:
-    formats = tuple(asked) if asked else spec.default_variants
+def resolve_formats(spec: TaskSpec, asked: tuple[str, ...] | None) -> tuple[tuple[str, ...], set[str]]:
+    """(variants to export in order, the ones named on their own)."""
+    asked = tuple(asked) if asked else ("default",)
+    formats: list[str] = []
+    for f in asked:
+        for name in (spec.default_variants if f == "default" else (f,)):
+            if name not in formats:
+                formats.append(name)
     unknown = [f for f in formats if f not in spec.variants]
     if unknown:
-        raise ValueError(f"unknown formats {unknown} for a {spec.name} model; known: {', '.join(spec.variants)}")
-    return formats
+        raise ValueError(f"unknown formats {unknown} for a {spec.name} model; known: default, {', '.join(spec.variants)}")
+    return tuple(formats), {f for f in asked if f != "default"}
 
 
 def export_run(run_dir: str | Path, out_dir: str | Path, options: ExportOptions | None = None,
@@ -70,7 +79,7 @@ def export_run(run_dir: str | Path, out_dir: str | Path, options: ExportOptions 
     o = options or ExportOptions()
     run = Path(run_dir)
     spec = spec_for(run_task(run))
-    formats = _formats(spec, o.formats)
+    formats, named = resolve_formats(spec, o.formats)
     tolerance = o.tolerance or spec.default_tolerance()
     ref = spec.load_reference(run, o.calibration_samples)
     log(f"Keras reference on {len(ref.inputs)} test items ...")
@@ -78,6 +87,7 @@ def export_run(run_dir: str | Path, out_dir: str | Path, options: ExportOptions 
     variants: dict[str, Any] = {}
     unavailable: dict[str, str] = {}
     files: dict[str, Path] = {}
+    opened: dict[str, tuple[Path, str, dict[str, Any]]] = {}
     failures = []
     with tempfile.TemporaryDirectory(prefix="inkcast-export-") as tmp:
         for name in formats:
@@ -96,7 +106,7 @@ def export_run(run_dir: str | Path, out_dir: str | Path, options: ExportOptions 
                 raise
             except Exception as e:  # a converter or runtime refusal: report it in its own words
                 msg = f"{type(e).__name__}: {' '.join(str(e).split())[:400]}"
-                if o.formats:  # asked for by name: that is a failure
+                if name in named:  # asked for by name: that is a failure
                     raise ExportValidationError(f"{name} could not be produced or run: {msg}") from None
                 unavailable[name] = msg
                 log(f"  {name:20s} unavailable: {msg}")
@@ -115,6 +125,7 @@ def export_run(run_dir: str | Path, out_dir: str | Path, options: ExportOptions 
                               **({} if ok else {"allowed_drop": True, "problem": j.problem}),
                               **(v.manifest_notes(conv) if v.manifest_notes else {})}
             files[v.file] = path
+            opened[name] = (path, v.backend, quant)
         if failures:
             raise ExportValidationError("export refused, no bundle written: " + "; ".join(failures))
         if not variants:
@@ -130,7 +141,10 @@ def export_run(run_dir: str | Path, out_dir: str | Path, options: ExportOptions 
             "unavailable": unavailable,
         }
         report_json, report_md = accuracy_report(manifest)
-        write_bundle(out_dir, files, manifest, extra_text={**spec.extra_files(ref), "accuracy.json": report_json,
-                                                            "accuracy.md": report_md})
+        extra = {**spec.extra_files(ref), "accuracy.json": report_json, "accuracy.md": report_md}
+        conformance = spec.conformance(ref, {n: open_model(p, b, quantization=q) for n, (p, b, q) in opened.items()})
+        if conformance is not None:
+            extra["conformance.json"] = conformance
+        write_bundle(out_dir, files, manifest, extra_text=extra)
     log(f"bundle written to {out_dir}")
     return manifest

@@ -126,6 +126,11 @@ class TaskSpec:
     def extra_files(self, ref: Reference) -> dict[str, str]:
         return {}
 
+    def conformance(self, ref: Reference, models: dict[str, Any]) -> str | None:
+        """``conformance.json`` text for porters (test vectors with each opened variant's
+        answers), or None when the task has none."""
+        return None
+
     def validation_fields(self, ref: Reference) -> dict[str, Any]:
         return {}
 

@@ -83,8 +83,8 @@ def test_export_replaces_a_bundle_whole(sketch_run, sketch_bundle, tmp_path):
     shutil.copytree(sketch_bundle, target)
     (target / "stale.bin").write_bytes(b"old")
     m = export_run(sketch_run, target, ExportOptions(formats=("onnx-float32",)))
-    assert sorted(p.name for p in target.iterdir()) == ["accuracy.json", "accuracy.md", "labels.txt",
-                                                        "manifest.json", "model.onnx"]
+    assert sorted(p.name for p in target.iterdir()) == ["accuracy.json", "accuracy.md", "conformance.json",
+                                                        "labels.txt", "manifest.json", "manifest.sha256", "model.onnx"]
     assert set(m["variants"]) == {"onnx-float32"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle"]
 

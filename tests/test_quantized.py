@@ -23,6 +23,11 @@ def test_qat_is_opt_in():
 
     assert "tflite-qat-int8" in SketchSpec.variants and "tflite-qat-int8" not in SketchSpec.default_variants
     assert set(SketchSpec.default_variants) == set(SketchSpec.variants) - {"tflite-qat-int8"}
+    from inkcast.export.pipeline import resolve_formats
+
+    formats, named = resolve_formats(SketchSpec(), ("default", "tflite-qat-int8"))
+    assert formats == SketchSpec.default_variants + ("tflite-qat-int8",) and named == {"tflite-qat-int8"}
+    assert resolve_formats(SketchSpec(), None) == (SketchSpec.default_variants, set())
 
 
 def test_every_variant_is_exported_or_explained(manifest):

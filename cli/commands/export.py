@@ -9,8 +9,8 @@ def register(sub) -> None:
     ex = sub.add_parser("export", help="export a run folder to a validated TFLite/ONNX bundle")
     ex.add_argument("run_dir")
     ex.add_argument("--out", required=True, help="bundle folder to write (atomically)")
-    ex.add_argument("--formats", help="comma-separated variant names (default: the task's defaults), e.g. "
-                    "tflite-float32,tflite-int8,onnx-float32")
+    ex.add_argument("--formats", help="comma-separated variant names (default: the task's defaults; 'default' "
+                    "stands for them), e.g. tflite-float32,tflite-int8,onnx-float32 or default,tflite-qat-int8")
     ex.add_argument("--max-drop", type=float, default=0.5,
                     help="fail if a quantized variant loses more than this: top-1 points (sketch) or "
                          "%% of test MAE (forecast); default 0.5")

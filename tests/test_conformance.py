@@ -1,0 +1,57 @@
+"""``conformance.json``: every bundle's test vectors agree with the runtime that wrote them."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from inkcast.runtime import SketchRecognizer
+from inkcast.runtime.bundle import load_bundle
+from inkcast.runtime.sketch_input import model_rows
+
+
+@pytest.fixture(scope="module")
+def doc(sketch_bundle):
+    return json.loads((sketch_bundle / "conformance.json").read_text())
+
+
+def test_conformance_is_in_the_bundle_and_covered_by_its_digest(sketch_bundle, doc):
+    assert "conformance.json" in load_bundle(sketch_bundle).manifest["files"]
+    kinds = [v["kind"] for v in doc["vectors"]]
+    assert kinds.count("simplified") == 24 and kinds.count("raw") == 12
+    manifest = json.loads((sketch_bundle / "manifest.json").read_text())
+    assert doc["labels"] == manifest["labels"] and doc["preprocessing"] == manifest["preprocessing"]
+
+
+def test_every_step_matches_the_runtime(sketch_bundle, doc):
+    rec = SketchRecognizer(sketch_bundle)
+    for v in doc["vectors"]:
+        s = v["steps"]
+        assert s["raw_detected"] == (v["kind"] == "raw"), v["id"]
+        np.testing.assert_array_equal(np.asarray(s["features"], np.float32), model_rows(v["input"], rec.preprocessing))
+        assert len(s["features"]) <= doc["preprocessing"]["max_points"]
+        if v["kind"] == "raw":
+            r = s["raw"]
+            # rounding the RDP-kept points (and dropping repeats) gives the simplified drawing
+            for kept, simple in zip(r["rdp_kept"], s["simplified"]):
+                pts = np.clip(np.round(np.asarray(kept)), 0, 255)
+                pts = pts[np.concatenate(([True], np.any(pts[1:] != pts[:-1], axis=1)))]
+                if len(pts) == 1:
+                    pts = np.repeat(pts, 2, axis=0)
+                assert pts[:, 0].tolist() == simple[0] and pts[:, 1].tolist() == simple[1]
+            assert max(max(max(p) for p in stroke) for stroke in r["aligned"]) == pytest.approx(255.0, abs=1e-6)
+        else:
+            assert s["simplified"] == v["input"]
+
+
+def test_expected_answers_are_each_variants_own(sketch_bundle, doc):
+    manifest = json.loads((sketch_bundle / "manifest.json").read_text())
+    for name in manifest["variants"]:
+        rec = SketchRecognizer(sketch_bundle, format=name)
+        for v in doc["vectors"][::5]:
+            got = rec.predict(v["input"], top_k=3)
+            want = v["expected"][name]["top"]
+            assert [g[0] for g in got] == [w[0] for w in want], (name, v["id"])
+            np.testing.assert_allclose([g[1] for g in got], [w[1] for w in want], atol=1e-6)
