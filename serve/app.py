@@ -155,13 +155,22 @@ def forecast_args(obj: dict[str, Any], limits: ServeLimits) -> tuple[list, list 
 # ------------------------------------------------------------------ the app
 
 
-def create_app(served: dict[str, Served], limits: ServeLimits | None = None):
-    """The Starlette application over opened bundles."""
+def web_folder() -> Path:
+    """The drawing page's files (``inkcast.web`` package data)."""
+    from importlib.resources import files
+
+    return Path(str(files("inkcast.web")))
+
+
+def create_app(served: dict[str, Served], limits: ServeLimits | None = None, web: Path | None = None):
+    """The Starlette application over opened bundles; ``web``: the page's folder (None: the
+    installed one), served at ``/web`` with ``/`` leading to it in server mode."""
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
-    from starlette.responses import JSONResponse
-    from starlette.routing import Route
+    from starlette.responses import JSONResponse, RedirectResponse
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
 
     limits = limits or ServeLimits()
 
@@ -228,7 +237,12 @@ def create_app(served: dict[str, Served], limits: ServeLimits | None = None):
     async def model(request: Request):
         return JSONResponse({name: s.describe() for name, s in served.items()})
 
-    routes = [Route("/v1/recognize", guarded(recognize), methods=["POST"]),
+    async def index(request: Request):
+        return RedirectResponse("/web/index.html?mode=server")
+
+    routes = [Route("/", index, methods=["GET"]),
+              Mount("/web", app=StaticFiles(directory=str(web or web_folder()), html=True), name="web"),
+              Route("/v1/recognize", guarded(recognize), methods=["POST"]),
               Route("/v1/forecast", guarded(forecast), methods=["POST"]),
               Route("/v1/health", guarded(health), methods=["GET"]),
               Route("/v1/model", guarded(model), methods=["GET"])]

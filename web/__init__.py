@@ -1,0 +1,1 @@
+"""The live drawing page and the JavaScript port, shipped as package data for `inkcast serve`."""
