@@ -1,6 +1,7 @@
 """Property-based fuzzing (Hypothesis) of everything that takes outside input.
 
-Properties: every input gives a valid answer or the project's own error (``BadInputError``, a
+Targets: the runtime's ``predict``, ``predict_batch``, ``stream``, ``simplify``; the ndjson and
+series CSV readers; the HTTP API of ``inkcast serve`` (in process). Properties: every input gives a valid answer or the project's own error (``BadInputError``, a
 ``ValueError``) naming the problem, never another exception, a crash, a hang or a NaN
 probability; valid drawings give the same answer on both backends' float32 variants; ``predict``
 is invariant to a drawing's translation and uniform scale (the contract normalizes both away).
@@ -229,3 +230,38 @@ def test_series_csv_reader_never_fails_unexpectedly(header, rows, fill):
         path.unlink()
 
 
+
+
+# ----------------------------------------------------------------- the HTTP API
+
+
+@pytest.fixture(scope="module")
+def api(sketch_bundle):
+    pytest.importorskip("starlette")
+    pytest.importorskip("httpx")
+    from starlette.testclient import TestClient
+
+    from inkcast.serve.app import create_app, open_bundles
+
+    with TestClient(create_app(open_bundles([sketch_bundle], backend="onnx"))) as client:
+        yield client
+
+
+BODIES = st.one_of(
+    st.binary(max_size=40),
+    JSON.map(lambda v: __import__("json").dumps(v).encode()),
+    st.builds(lambda d, k, r: __import__("json").dumps({"drawing": d, "top_k": k, "raw": r}).encode(),
+              st.one_of(DRAWING_LIKE, drawings(), JSON), st.one_of(st.integers(-2, 200), JSON), JSON),
+)
+
+
+@given(BODIES, st.sampled_from(["/v1/recognize", "/v1/forecast"]))
+def test_the_http_api_answers_only_200_or_4xx(api, body, path):
+    r = api.post(path, content=body, headers={"content-type": "application/json"})
+    assert r.status_code in (200, 400, 404, 413, 422), (r.status_code, r.text[:300])
+    out = r.json()
+    if r.status_code == 200:  # a valid top-k
+        assert isinstance(out["top_k"], list) and out["top_k"]
+        assert all(math.isfinite(p) and 0 <= p <= 1 for _, p in out["top_k"])
+    else:
+        assert out["error"] and "Traceback" not in r.text
