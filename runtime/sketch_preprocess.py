@@ -37,6 +37,7 @@ from .errors import BadInputError
 MAX_POINTS = 128  # rows of the model input; longer drawings are truncated (see module doc)
 SPACING = 24.0  # arc-length resampling step, in the 0..255 frame (see resample_points)
 FEATURES = 3  # dx, dy, end_of_stroke
+BOUNDARY_SLACK = 1e-9  # see _resampled: samples closer than (0.5 + 1e-9) spacings to a stroke's end are not made
 MAX_COORDINATE = 1e7  # larger absolute coordinates are refused: they overflow float32 offsets
 
 
@@ -161,7 +162,10 @@ def _resampled(points: np.ndarray, spacing: float) -> tuple[list[float], list[fl
         start = end + 1
         if arc > 0:
             j = 0
-            for i in range(math.ceil(max(arc - half, half) / spacing)):  # none within spacing / 2 of the end
+            # none within spacing / 2 of the end; the 1e-9 slack keeps a stroke whose length sits on
+            # that boundary (common for integer drawings: 108 = 4 x 24 + 12) from gaining a sample
+            # through rounding noise, which broke scale invariance (found by the long fuzz profile)
+            for i in range(math.ceil((max(arc - half, half) - BOUNDARY_SLACK * spacing) / spacing)):
                 a = i * spacing
                 while ka[j + 1] <= a:  # the last knot at or before a (a < arc = ka[-1])
                     j += 1

@@ -143,7 +143,7 @@ def _reference_resample(points: np.ndarray, spacing: float) -> np.ndarray:
         arc = np.concatenate([[0.0], np.cumsum(np.sqrt((np.diff(s, axis=0) ** 2).sum(axis=1)))])
         length = arc[-1]
         at = np.zeros(1) if length == 0 else np.append(
-            np.arange(0.0, max(length - spacing / 2, spacing / 2), spacing), length)
+            np.arange(0.0, max(length - spacing / 2, spacing / 2) - 1e-9 * spacing, spacing), length)
         keep = np.concatenate([[True], np.diff(arc) > 0])
         r = np.zeros((len(at), 3))
         r[:, 0] = np.interp(at, arc[keep], s[keep, 0])

@@ -228,7 +228,7 @@ export function resamplePoints(points, spacing) {
     start = end + 1;
     if (arc > 0) {
       let j = 0;
-      const count = Math.ceil(Math.max(arc - half, half) / spacing);
+      const count = Math.ceil((Math.max(arc - half, half) - 1e-9 * spacing) / spacing);
       for (let i = 0; i < count; i++) {
         const a = i * spacing;
         while (ka[j + 1] <= a) j++;
