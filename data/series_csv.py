@@ -98,45 +98,35 @@ def _parse_value(text: str) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _open_rows(path: Path):
-    """(header, [(line, row), ...]) of a CSV file; unreadable files raise BadInputError."""
+def _csv_rows(path: Path):
+    """(line, row) for each non-blank row of a CSV file; unreadable files raise BadInputError."""
     if not path.is_file():
         raise BadInputError(f"{path}: no such file")
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f)
-            header = None
-            rows = []
             for row in reader:
-                if not row or all(not c.strip() for c in row):
-                    continue  # blank lines carry no data
-                if header is None:
-                    header = [c.strip() for c in row]
-                    continue
-                rows.append((reader.line_num, row))
+                if row and any(c.strip() for c in row):  # blank lines carry no data
+                    yield reader.line_num, row
     except UnicodeDecodeError as e:
         raise BadInputError(f"{path}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
     except csv.Error as e:
         raise BadInputError(f"{path}: not a readable CSV file ({e})") from None
-    if header is None:
+
+
+def _open_rows(path: Path):
+    """(header, [(line, row), ...]) of a CSV file."""
+    rows = list(_csv_rows(path))
+    if not rows:
         raise BadInputError(f"{path}: the file is empty (no header line)")
-    return header, rows
+    return [c.strip() for c in rows[0][1]], rows[1:]
 
 
 def read_header(path: str | Path) -> list[str]:
     """The column names of a CSV file (its first non-blank line), without reading the rest."""
     path = Path(path)
-    if not path.is_file():
-        raise BadInputError(f"{path}: no such file")
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            for row in csv.reader(f):
-                if row and any(c.strip() for c in row):
-                    return [c.strip() for c in row]
-    except UnicodeDecodeError as e:
-        raise BadInputError(f"{path}: not a UTF-8 text file ({e.reason} at byte {e.start})") from None
-    except csv.Error as e:
-        raise BadInputError(f"{path}: not a readable CSV file ({e})") from None
+    for _, row in _csv_rows(path):
+        return [c.strip() for c in row]
     raise BadInputError(f"{path}: the file is empty (no header line)")
 
 

@@ -87,7 +87,7 @@ def export_run(run_dir: str | Path, out_dir: str | Path, options: ExportOptions 
     variants: dict[str, Any] = {}
     unavailable: dict[str, str] = {}
     files: dict[str, Path] = {}
-    opened: dict[str, tuple[Path, str, dict[str, Any]]] = {}
+    opened: dict[str, Any] = {}  # variant -> its file opened with the runtime (validation, then conformance)
     failures = []
     with tempfile.TemporaryDirectory(prefix="inkcast-export-") as tmp:
         for name in formats:
@@ -101,7 +101,8 @@ def export_run(run_dir: str | Path, out_dir: str | Path, options: ExportOptions 
                 path.write_bytes(data)
                 io = io_details(path, v.backend)
                 quant = {"input": io["input"]["quantization"], "output": io["output"]["quantization"]}
-                outputs = spec.run_file(open_model(path, v.backend, quantization=quant), ref)
+                model = open_model(path, v.backend, quantization=quant)
+                outputs = spec.run_file(model, ref)
             except ExportValidationError:
                 raise
             except Exception as e:  # a converter or runtime refusal: report it in its own words
@@ -125,7 +126,7 @@ def export_run(run_dir: str | Path, out_dir: str | Path, options: ExportOptions 
                               **({} if ok else {"allowed_drop": True, "problem": j.problem}),
                               **(v.manifest_notes(conv) if v.manifest_notes else {})}
             files[v.file] = path
-            opened[name] = (path, v.backend, quant)
+            opened[name] = model
         if failures:
             raise ExportValidationError("export refused, no bundle written: " + "; ".join(failures))
         if not variants:
@@ -142,7 +143,7 @@ def export_run(run_dir: str | Path, out_dir: str | Path, options: ExportOptions 
         }
         report_json, report_md = accuracy_report(manifest)
         extra = {**spec.extra_files(ref), "accuracy.json": report_json, "accuracy.md": report_md}
-        conformance = spec.conformance(ref, {n: open_model(p, b, quantization=q) for n, (p, b, q) in opened.items()})
+        conformance = spec.conformance(ref, opened)
         if conformance is not None:
             extra["conformance.json"] = conformance
         write_bundle(out_dir, files, manifest, extra_text=extra)

@@ -89,15 +89,17 @@ class Bundle:
                 return n
         raise BundleError(f"{self.root}: the bundle has no variant for backend {backend!r}")
 
-    def check_file(self, name: str, expected: str, what: str) -> Path:
-        """``root/name`` after checking it exists and has the sha256 ``expected``."""
+    def check_file(self, name: str, expected: str, what: str, verify: bool = True) -> Path:
+        """``root/name`` after checking it exists and (unless ``verify`` is False) has the sha256
+        ``expected``."""
         path = self.root / name
         if not path.is_file():
             raise BundleError(f"{path}: the bundle's {what} is missing")
-        actual = sha256_of(path)
-        if actual != expected:
-            raise BundleError(f"{path}: checksum mismatch for the {what} (manifest {str(expected)[:12]}..., "
-                              f"file {actual[:12]}...): the file was altered or corrupted")
+        if verify:
+            actual = sha256_of(path)
+            if actual != expected:
+                raise BundleError(f"{path}: checksum mismatch for the {what} (manifest {str(expected)[:12]}..., "
+                                  f"file {actual[:12]}...): the file was altered or corrupted")
         return path
 
     def verify_all(self) -> list[str]:
@@ -114,17 +116,7 @@ class Bundle:
     def path_of(self, name: str, verify: bool = True) -> Path:
         """The model file of a variant, after checking that it exists and matches its sha256."""
         v = self.variant(name)
-        path = self.root / v["file"]
-        if not path.is_file():
-            raise BundleError(f"{path}: the bundle's file for variant {name!r} is missing")
-        if verify:
-            actual = sha256_of(path)
-            if actual != v["sha256"]:
-                raise BundleError(
-                    f"{path}: checksum mismatch for variant {name!r} (manifest {v['sha256'][:12]}..., "
-                    f"file {actual[:12]}...): the file was altered or corrupted"
-                )
-        return path
+        return self.check_file(v["file"], v["sha256"], f"file for variant {name!r}", verify)
 
 
 def load_bundle(root: str | Path, task: str | None = None) -> Bundle:
