@@ -97,16 +97,21 @@ def read_file(path: str | Path, format: str | None = None, word: str | None = No
 
 
 def _ndjson(path: Path, word: str) -> Iterator[tuple[str, dict]]:
-    for lineno, rec in iter_lines(path):
+    for lineno, value in iter_lines(path):
         where = f"{path}:{lineno}"
-        if not isinstance(rec, dict):
-            raise BadInputError(f"{where}: expected a JSON object, got {type(rec).__name__}")
-        for key in ("key_id", "drawing"):
-            if key not in rec:
-                raise BadInputError(f"{where}: the record has no {key!r} field")
-        rec["key_id"] = str(rec["key_id"])
-        rec.setdefault("word", word)
-        yield where, rec
+        yield where, ndjson_record(value, where, word)
+
+
+def ndjson_record(value: Any, where: str, word: str) -> dict:
+    """One parsed ndjson line -> a record: an object with key_id and drawing (key_id as str)."""
+    if not isinstance(value, dict):
+        raise BadInputError(f"{where}: expected a JSON object, got {type(value).__name__}")
+    for key in ("key_id", "drawing"):
+        if key not in value:
+            raise BadInputError(f"{where}: the record has no {key!r} field")
+    value["key_id"] = str(value["key_id"])
+    value.setdefault("word", word)
+    return value
 
 
 def _binary(path: Path, word: str) -> Iterator[tuple[str, dict]]:

@@ -18,11 +18,9 @@ from inkcast.runtime.errors import BadInputError
 MAX_LINE_BYTES = 16 << 20
 
 
-def iter_lines(path: str | Path, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, Any]]:
-    """(line number, parsed JSON value) for each non-blank line of ``path``.
-
-    Memory stays bounded by ``max_line_bytes``: a longer line, bytes that are not UTF-8, JSON
-    that is invalid or nested too deeply raise ``BadInputError`` naming file:line."""
+def iter_raw_lines(path: str | Path, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) for each non-blank line of ``path``, unparsed; a line longer than
+    ``max_line_bytes`` raises ``BadInputError`` after reading at most that much of it."""
     path = Path(path)
     try:
         f = open(path, "rb")
@@ -38,19 +36,32 @@ def iter_lines(path: str | Path, max_line_bytes: int = MAX_LINE_BYTES) -> Iterat
             if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
                 raise BadInputError(f"{path}:{lineno}: the line is longer than {max_line_bytes:,} bytes "
                                     "(not a Quick, Draw! record)")
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise BadInputError(f"{path}:{lineno}: not UTF-8 text") from None
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise BadInputError(f"{path}:{lineno}: not valid JSON ({e.msg} at column {e.colno})") from None
-            except RecursionError:
-                raise BadInputError(f"{path}:{lineno}: the JSON is nested too deeply") from None
-            yield lineno, value
+            if raw.strip():
+                yield lineno, raw
+
+
+def parse_line(path: str | Path, lineno: int, raw: bytes) -> Any:
+    """One line's JSON value; bytes that are not UTF-8, invalid JSON or JSON nested too deeply
+    raise ``BadInputError`` naming file:line."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInputError(f"{path}:{lineno}: not UTF-8 text") from None
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as e:
+        raise BadInputError(f"{path}:{lineno}: not valid JSON ({e.msg} at column {e.colno})") from None
+    except RecursionError:
+        raise BadInputError(f"{path}:{lineno}: the JSON is nested too deeply") from None
+
+
+def iter_lines(path: str | Path, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed JSON value) for each non-blank line of ``path``.
+
+    Memory stays bounded by ``max_line_bytes``: a longer line, bytes that are not UTF-8, JSON
+    that is invalid or nested too deeply raise ``BadInputError`` naming file:line."""
+    for lineno, raw in iter_raw_lines(path, max_line_bytes):
+        yield lineno, parse_line(path, lineno, raw)
 
 
 def iter_records(path: str | Path, required: tuple[str, ...] = ("key_id", "drawing"),

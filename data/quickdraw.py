@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from inkcast.runtime.errors import BadInputError
-from inkcast.runtime.sketch_preprocess import MAX_POINTS, SPACING, drawing_to_points, points_to_features
+from inkcast.runtime.sketch_input import plain_points
+from inkcast.runtime.sketch_preprocess import MAX_POINTS, SPACING, points_to_features
 
 from .formats import category_files, read_file
 
@@ -124,7 +125,7 @@ def load_quickdraw(folder: str | Path, options: QuickDrawOptions | None = None,
     splits = {s: SketchSplit() for s in SPLITS}
     for label, _, where, rec in iter_category(folder, options, categories):
         try:
-            points = drawing_to_points(rec["drawing"])
+            points = plain_points(rec["drawing"])
             feats = points_to_features(points, max_points, spacing)
         except BadInputError as e:
             raise BadInputError(f"{where}: bad drawing: {e}") from None

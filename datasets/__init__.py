@@ -1,0 +1,1 @@
+"""TensorFlow Datasets builders: ``quickdraw_strokes``, the Quick, Draw! strokes that TFDS lacks."""

@@ -1,0 +1,155 @@
+"""``quickdraw_strokes``: Quick, Draw! pen strokes as a TensorFlow Datasets dataset.
+
+TFDS publishes only ``quickdraw_bitmap`` (28x28 images); a strokes builder was proposed upstream
+and never merged. This one builds from a folder of category files in any format inkcast reads
+(``inkcast.data.formats``: simplified or raw ndjson, binary, sketch-rnn npz, Kaggle CSV), as a
+manual-dir dataset, into sharded TFRecord files::
+
+    inkcast data prepare ~/quickdraw --out ~/tensorflow_datasets      # or, from Python:
+    prepare("~/quickdraw", "~/tensorflow_datasets")
+
+    ds = tfds.load("quickdraw_strokes", data_dir="~/tensorflow_datasets", split="train")
+
+Features: ``points`` ((n, 3) uint8: x, y in Google's 0..255 frame and end_of_stroke, the
+simplified drawing; raw drawings are simplified by the runtime's ``simplify`` on the way in),
+``label`` (``ClassLabel`` with the category names, in the folder's sorted order), ``key_id``,
+``countrycode``, ``recognized``. Splits train/validation/test by the sha256 of ``key_id``
+(``inkcast.data.quickdraw.split_of``, the in-memory path's split) or by the file's own split
+(``split_by="source"``, sketch-rnn).
+
+All 345 categories (about 50 M drawings, 22 GB of simplified ndjson): ``inkcast data download
+--categories all --out DIR``, then ``inkcast data prepare DIR --out DATA_DIR --shards 1024``. On
+one machine that is one pass over the files per split; where that is too slow, build it with
+Apache Beam (``pip install apache-beam``) -- see ``docs/DATASET.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from inkcast.data.formats import category_files, ndjson_record, read_file
+from inkcast.data.ndjson import iter_raw_lines, parse_line
+from inkcast.data.quickdraw import SPLITS, QuickDrawOptions, split_of, split_of_record
+from inkcast.runtime.errors import BadInputError
+from inkcast.runtime.sketch_input import plain_points
+
+NAME = "quickdraw_strokes"
+SHARDS = 16  # per split; multi-worker training shards the train split across workers by file
+# Google's simplified lines write key_id as a quoted string: the split can be told from it
+# without parsing the line, so each of the three split passes parses only its own lines
+_KEY_ID = re.compile(rb'"key_id"\s*:\s*"(\d+)"')
+
+
+@dataclasses.dataclass
+class PrepareOptions:
+    """Which drawings go into the dataset, and how it is split and sharded."""
+
+    data: QuickDrawOptions = dataclasses.field(default_factory=QuickDrawOptions)
+    shards: int = SHARDS
+    version: str = "1.0.0"
+
+
+class QuickdrawStrokes(tfds.core.GeneratorBasedBuilder):
+    """Quick, Draw! pen strokes, split by key_id hash (or the files' own split)."""
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES = {"1.0.0": "Strokes of any Quick, Draw! format, split by key_id hash."}
+    MANUAL_DOWNLOAD_INSTRUCTIONS = (
+        "Put one file per category in the manual dir (<category>.ndjson simplified or raw, .bin, .npz or "
+        ".csv), e.g. with `inkcast data download --categories all --out MANUAL_DIR`.")
+
+    def __init__(self, *, source: QuickDrawOptions | None = None, categories: list[str] | None = None, **kwargs):
+        self.source, self.categories = source or QuickDrawOptions(), categories
+        super().__init__(**kwargs)
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        # categories are None when an existing dataset is read: TFDS restores the names from it
+        label = tfds.features.ClassLabel(names=self.categories) if self.categories else tfds.features.ClassLabel()
+        # DatasetInfo itself, not dataset_info_from_configs: that one looks for README/CITATIONS
+        # files beside the module through the package path, which setuptools' package-dir mapping
+        # (inkcast.datasets lives in datasets/, not in cli/datasets/) sends astray
+        return tfds.core.DatasetInfo(
+            builder=self,
+            description="Quick, Draw! pen strokes (Google's simplified drawings), one category per label.",
+            features=tfds.features.FeaturesDict({
+                "points": tfds.features.Tensor(shape=(None, 3), dtype=np.uint8, encoding=tfds.features.Encoding.BYTES),
+                "label": label,
+                "key_id": tfds.features.Text(),
+                "countrycode": tfds.features.Text(),
+                "recognized": np.bool_,
+            }),
+            supervised_keys=("points", "label"),
+            homepage="https://quickdraw.withgoogle.com/data",
+            citation="Quick, Draw! data by Google, CC BY 4.0.",
+        )
+
+    def _split_generators(self, dl_manager: tfds.download.DownloadManager) -> dict[str, Any]:
+        files = category_files(Path(dl_manager.manual_dir), self.source.format)
+        cats = self.categories or list(files)
+        missing = [c for c in cats if c not in files]
+        if missing:
+            raise BadInputError(f"{dl_manager.manual_dir}: no file for categories {missing}")
+        chosen = [(i, c, *files[c]) for i, c in enumerate(cats)]
+        return {s: self._generate_examples(chosen, s) for s in SPLITS}
+
+    def _generate_examples(self, files: list[tuple[int, str, Path, str]], split: str) -> Iterator[tuple[str, dict]]:
+        for label, cat, path, fmt in files:
+            for where, rec in _records_of_split(path, fmt, cat, split, self.source):
+                yield f"{label}/{rec['key_id']}", example_of(rec, label, where)
+
+
+def _records_of_split(path: Path, fmt: str, cat: str, split: str, o: QuickDrawOptions) -> Iterator[tuple[str, dict]]:
+    """The records of one split of one file, capped at ``o.max_per_category`` (counted over all
+    splits, as the in-memory reader counts). Simplified ndjson lines of other splits are skipped
+    unparsed when their key_id can be read off the line."""
+    n = 0
+    if fmt == "simplified" and o.split_by == "key_id" and not o.recognized_only:
+        for lineno, raw in iter_raw_lines(path):
+            if o.max_per_category is not None and n >= o.max_per_category:
+                return
+            n += 1
+            m = _KEY_ID.search(raw)
+            if m is not None and split_of(m.group(1).decode(), o.split_fractions) != split:
+                continue
+            where = f"{path}:{lineno}"
+            rec = ndjson_record(parse_line(path, lineno, raw), where, cat)
+            if split_of_record(rec, o, where) == split:
+                yield where, rec
+        return
+    for where, rec in read_file(path, fmt, word=cat, recognized_only=o.recognized_only):
+        if o.max_per_category is not None and n >= o.max_per_category:
+            return
+        n += 1
+        if split_of_record(rec, o, where) == split:
+            yield where, rec
+
+
+def example_of(rec: dict, label: int, where: str) -> dict:
+    """A record -> the dataset's example; refuses drawings outside Google's 0..255 integer frame."""
+    try:
+        pts = plain_points(rec["drawing"])
+    except BadInputError as e:
+        raise BadInputError(f"{where}: bad drawing: {e}") from None
+    xy = pts[:, :2]
+    if xy.min() < 0 or xy.max() > 255 or not np.array_equal(xy, np.round(xy)):
+        raise BadInputError(f"{where}: coordinates must be integers in 0..255 (Google's simplified frame); "
+                            "give raw drawings as format 'raw'")
+    return {"points": pts.astype(np.uint8), "label": label, "key_id": rec["key_id"],
+            "countrycode": str(rec.get("countrycode") or ""), "recognized": bool(rec.get("recognized", True))}
+
+
+def prepare(source_dir: str | Path, data_dir: str | Path, options: PrepareOptions | None = None) -> QuickdrawStrokes:
+    """Build ``quickdraw_strokes`` from a folder of category files into ``data_dir``; returns the
+    builder (``builder.as_dataset(split=...)``, or ``tfds.load`` with ``data_dir``)."""
+    o = options or PrepareOptions()
+    cats = list(o.data.categories) if o.data.categories else list(category_files(source_dir, o.data.format))
+    builder = QuickdrawStrokes(data_dir=str(data_dir), source=o.data, categories=cats, version=o.version)
+    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
+        manual_dir=str(source_dir), num_shards=o.shards, try_download_gcs=False))
+    return builder
