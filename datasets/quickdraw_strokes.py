@@ -13,7 +13,8 @@ manual-dir dataset, into sharded TFRecord files::
 Features: ``points`` ((n, 3) uint8: x, y in Google's 0..255 frame and end_of_stroke, the
 simplified drawing; raw drawings are simplified by the runtime's ``simplify`` on the way in),
 ``label`` (``ClassLabel`` with the category names, in the folder's sorted order), ``key_id``,
-``countrycode``, ``recognized``. Splits train/validation/test by the sha256 of ``key_id``
+``index`` (the record's position in its category file: (label, index) is the in-memory reader's
+order), ``countrycode``, ``recognized``. Splits train/validation/test by the sha256 of ``key_id``
 (``inkcast.data.quickdraw.split_of``, the in-memory path's split) or by the file's own split
 (``split_by="source"``, sketch-rnn).
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -81,6 +83,7 @@ class QuickdrawStrokes(tfds.core.GeneratorBasedBuilder):
                 "points": tfds.features.Tensor(shape=(None, 3), dtype=np.uint8, encoding=tfds.features.Encoding.BYTES),
                 "label": label,
                 "key_id": tfds.features.Text(),
+                "index": np.int64,  # the drawing's position in its category file (0 = the first record)
                 "countrycode": tfds.features.Text(),
                 "recognized": np.bool_,
             }),
@@ -100,14 +103,15 @@ class QuickdrawStrokes(tfds.core.GeneratorBasedBuilder):
 
     def _generate_examples(self, files: list[tuple[int, str, Path, str]], split: str) -> Iterator[tuple[str, dict]]:
         for label, cat, path, fmt in files:
-            for where, rec in _records_of_split(path, fmt, cat, split, self.source):
-                yield f"{label}/{rec['key_id']}", example_of(rec, label, where)
+            for index, where, rec in _records_of_split(path, fmt, cat, split, self.source):
+                yield f"{label}/{index}", example_of(rec, label, index, where)
 
 
-def _records_of_split(path: Path, fmt: str, cat: str, split: str, o: QuickDrawOptions) -> Iterator[tuple[str, dict]]:
-    """The records of one split of one file, capped at ``o.max_per_category`` (counted over all
-    splits, as the in-memory reader counts). Simplified ndjson lines of other splits are skipped
-    unparsed when their key_id can be read off the line."""
+def _records_of_split(path: Path, fmt: str, cat: str, split: str,
+                      o: QuickDrawOptions) -> Iterator[tuple[int, str, dict]]:
+    """(index in the file, where, record) for the records of one split of one file, capped at
+    ``o.max_per_category`` (counted over all splits, as the in-memory reader counts). Simplified
+    ndjson lines of other splits are skipped unparsed when their key_id can be read off the line."""
     n = 0
     if fmt == "simplified" and o.split_by == "key_id" and not o.recognized_only:
         for lineno, raw in iter_raw_lines(path):
@@ -120,17 +124,17 @@ def _records_of_split(path: Path, fmt: str, cat: str, split: str, o: QuickDrawOp
             where = f"{path}:{lineno}"
             rec = ndjson_record(parse_line(path, lineno, raw), where, cat)
             if split_of_record(rec, o, where) == split:
-                yield where, rec
+                yield n - 1, where, rec
         return
     for where, rec in read_file(path, fmt, word=cat, recognized_only=o.recognized_only):
         if o.max_per_category is not None and n >= o.max_per_category:
             return
         n += 1
         if split_of_record(rec, o, where) == split:
-            yield where, rec
+            yield n - 1, where, rec
 
 
-def example_of(rec: dict, label: int, where: str) -> dict:
+def example_of(rec: dict, label: int, index: int, where: str) -> dict:
     """A record -> the dataset's example; refuses drawings outside Google's 0..255 integer frame."""
     try:
         pts = plain_points(rec["drawing"])
@@ -140,16 +144,33 @@ def example_of(rec: dict, label: int, where: str) -> dict:
     if xy.min() < 0 or xy.max() > 255 or not np.array_equal(xy, np.round(xy)):
         raise BadInputError(f"{where}: coordinates must be integers in 0..255 (Google's simplified frame); "
                             "give raw drawings as format 'raw'")
-    return {"points": pts.astype(np.uint8), "label": label, "key_id": rec["key_id"],
+    return {"points": pts.astype(np.uint8), "label": label, "key_id": rec["key_id"], "index": index,
             "countrycode": str(rec.get("countrycode") or ""), "recognized": bool(rec.get("recognized", True))}
+
+
+class _ShardsAtMostExamples(tfds.core.utils.shard_utils.ShardConfig):
+    """``shards`` files per split, but never more files than drawings: TFDS refuses a split with
+    fewer examples than shards, and a small folder has small splits."""
+
+    def get_number_shards(self, total_size: int, num_examples: int, uses_precise_sharding: bool = True) -> int:
+        return max(1, min(self.num_shards or 1, num_examples))
+
+
+@dataclasses.dataclass
+class _DownloadConfig(tfds.download.DownloadConfig):
+    def get_shard_config(self) -> tfds.core.utils.shard_utils.ShardConfig:
+        return _ShardsAtMostExamples(num_shards=self.num_shards, min_shard_size=self.min_shard_size,
+                                     max_shard_size=self.max_shard_size)
 
 
 def prepare(source_dir: str | Path, data_dir: str | Path, options: PrepareOptions | None = None) -> QuickdrawStrokes:
     """Build ``quickdraw_strokes`` from a folder of category files into ``data_dir``; returns the
     builder (``builder.as_dataset(split=...)``, or ``tfds.load`` with ``data_dir``)."""
     o = options or PrepareOptions()
+    if not sys.stderr.isatty():
+        tfds.disable_progress_bar()  # its bars are for terminals; logs get the summary line
     cats = list(o.data.categories) if o.data.categories else list(category_files(source_dir, o.data.format))
     builder = QuickdrawStrokes(data_dir=str(data_dir), source=o.data, categories=cats, version=o.version)
-    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
+    builder.download_and_prepare(download_config=_DownloadConfig(
         manual_dir=str(source_dir), num_shards=o.shards, try_download_gcs=False))
     return builder

@@ -1,7 +1,8 @@
 """Train the sketch recognizer on a Quick, Draw! folder and write a run folder.
 
 RUN_DIR gets: ``model.weights.h5`` (best weights), ``options.json`` (labels + exact options, so
-export can rebuild the network), ``metrics.json``, ``test_split.npz`` (the preprocessed test
+export can rebuild the network), ``metrics.json``, ``report.md`` + ``confusion.png`` (top-k, per
+category, the most confused pairs: ``sketch_report``), ``test_split.npz`` (the preprocessed test
 split export validates against) and ``calibration.npz`` (training drawings for quantization).
 """
 
@@ -12,11 +13,11 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from inkcast.data.quickdraw import SketchDataset, SketchSplit, load_quickdraw
+from inkcast.data.quickdraw import SketchDataset
 from inkcast.data.files import write_json_atomic
 from inkcast.data.rows import save_rows
 from inkcast.runtime.sketch_preprocess import MAX_POINTS, pad_left, points_to_features
@@ -24,8 +25,10 @@ from inkcast.runtime.sketch_preprocess import MAX_POINTS, pad_left, points_to_fe
 from . import checkpoints
 from .checkpoints import save_weights_atomic
 from .progress import EpochProgress, EpochTimer
+from .sketch_data import InMemorySketchData, Pool, StreamingSketchData, open_sketch_data
 from .sketch_model import build_sketch_model
 from .sketch_options import SketchTrainOptions
+from .sketch_report import write_report
 from .tf_env import keras, tf
 
 
@@ -56,41 +59,44 @@ class BucketedBatches:
     """Batches of drawings of similar length, left-padded to the batch's longest.
 
     Grouping by length keeps padding (and so compute) small; the model is padding-invariant,
-    so this changes speed, not answers. Training batches are shuffled and augmented anew each
-    epoch from a generator seeded by (seed, epoch) alone, so epoch k gets the same batches in a
-    run resumed at epoch k as in one that never stopped. Evaluation batches go shortest first.
+    so this changes speed, not answers. The drawings come in pools (``sketch_data``: one pool
+    per split in memory, or pools streamed from a prepared dataset); training batches are cut
+    from each pool, shuffled and augmented anew each epoch from a generator seeded by (seed,
+    epoch) alone, so epoch k gets the same batches in a run resumed at epoch k as in one that
+    never stopped. Evaluation batches go shortest first within each pool.
     """
 
-    def __init__(self, split: SketchSplit, batch_size: int, options: SketchTrainOptions,
+    def __init__(self, pools: Callable[[int], Iterator[Pool]], batch_size: int, options: SketchTrainOptions,
                  train: bool, seed: int = 0):
-        self.split, self.batch_size, self.o, self.train, self.seed = split, batch_size, options, train, seed
-        self.lengths = np.array([len(f) for f in split.features])
+        self.pools, self.batch_size, self.o, self.train, self.seed = pools, batch_size, options, train, seed
 
     def epoch(self, epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """The (x, y) batches of one epoch."""
-        n = len(self.split)
         if not self.train:  # shortest first: little padding, and the mean over the split is the same
-            order = np.argsort(self.lengths, kind="stable")
-            for i in range(0, n, self.batch_size):
-                idx = order[i : i + self.batch_size]
-                yield pad_left([self.split.features[j] for j in idx]), self.split.y[idx]
+            for pool in self.pools(0):
+                order = np.argsort([len(f) for f in pool.features], kind="stable")
+                for i in range(0, len(pool), self.batch_size):
+                    idx = order[i : i + self.batch_size]
+                    yield pad_left([pool.features[j] for j in idx]), pool.labels[idx]
             return
         rng = np.random.default_rng([self.seed, epoch])
-        noisy = self.lengths + rng.uniform(0, 8, n)  # similar, not identical, lengths mix
-        order = np.argsort(noisy, kind="stable")
-        batches = [order[i : i + self.batch_size] for i in range(0, n, self.batch_size)]
-        for b in rng.permutation(len(batches)):
-            idx = batches[b]
-            yield pad_left([self._row(j, rng) for j in idx]), self.split.y[idx]
+        for pool in self.pools(epoch):
+            n = len(pool)
+            noisy = np.array([len(f) for f in pool.features]) + rng.uniform(0, 8, n)  # similar, not identical, lengths mix
+            order = np.argsort(noisy, kind="stable")
+            batches = [order[i : i + self.batch_size] for i in range(0, n, self.batch_size)]
+            for b in rng.permutation(len(batches)):
+                idx = batches[b]
+                yield pad_left([self._row(pool, j, rng) for j in idx]), pool.labels[idx]
 
-    def _row(self, j: int, rng: np.random.Generator) -> np.ndarray:
+    def _row(self, pool: Pool, j: int, rng: np.random.Generator) -> np.ndarray:
         if not self.o.augment:
-            return self.split.features[j]
+            return pool.features[j]
         try:
-            pts = augment_points(self.split.points[j], rng, self.o.rotate_degrees, self.o.shear, self.o.drop_points)
+            pts = augment_points(pool.points[j], rng, self.o.rotate_degrees, self.o.shear, self.o.drop_points)
             return points_to_features(pts, MAX_POINTS, self.o.resample_spacing)
         except ValueError:  # augmentation made it degenerate: the drawing as it is
-            return self.split.features[j]
+            return pool.features[j]
 
     def dataset(self, first_epoch: int = 0) -> "tf.data.Dataset":
         """A ``tf.data`` pipeline of these batches, one pass per epoch from ``first_epoch`` on.
@@ -138,48 +144,53 @@ def predict_rows(model: "keras.Model", rows: Sequence[np.ndarray], batch_size: i
     return probs
 
 
+def top_k_indices(probs: np.ndarray, k: int = 5) -> np.ndarray:
+    """The k most probable classes of each row, best first (ties: the lower index, as argmax)."""
+    return np.argsort(-probs, axis=1, kind="stable")[:, :k]
+
+
 def classification_metrics(probs: np.ndarray, y: np.ndarray, labels: list[str]) -> dict[str, Any]:
-    """Top-1/top-3 accuracy, per-category accuracy and confusion matrix (rows: true label)."""
-    pred = probs.argmax(1)
-    top3 = np.argsort(-probs, axis=1)[:, :3]
+    """Top-1/3/5 accuracy, per-category accuracy and confusion matrix (rows: true label)."""
+    return metrics_from_top_k(top_k_indices(probs), y, labels)
+
+
+def metrics_from_top_k(top: np.ndarray, y: np.ndarray, labels: list[str]) -> dict[str, Any]:
+    """``classification_metrics`` from each drawing's top-k classes (k >= 1), so a streamed test
+    split needs k integers per drawing, not its probabilities."""
+    pred = top[:, 0]
     k = len(labels)
     cm = np.zeros((k, k), dtype=int)
     np.add.at(cm, (y, pred), 1)
     per = {labels[i]: float(cm[i, i] / cm[i].sum()) if cm[i].sum() else None for i in range(k)}
+    hit = top == y[:, None]
     return {
-        "top1": float((pred == y).mean()),
-        "top3": float((top3 == y[:, None]).any(1).mean()),
+        "top1": float(hit[:, :1].any(1).mean()),
+        "top3": float(hit[:, :3].any(1).mean()),
+        "top5": float(hit[:, :5].any(1).mean()),
         "count": int(len(y)),
         "per_category_top1": per,
         "confusion_matrix": {"labels": labels, "rows_true_cols_predicted": cm.tolist()},
     }
 
 
-def stratified_sample(split: SketchSplit, n: int, seed: int) -> np.ndarray:
-    """Up to n training indices spread evenly over categories (random within each)."""
-    rng = np.random.default_rng(seed)
-    y = split.y
-    cats = np.unique(y)
-    per = max(1, n // len(cats))
-    out = [rng.permutation(np.flatnonzero(y == c))[:per] for c in cats]
-    return np.sort(np.concatenate(out))
-
-
-def train_sketch(dataset: SketchDataset, out_dir: str | Path, options: SketchTrainOptions | None = None,
-                 verbose: int | None = None, resume: bool = False) -> dict[str, Any]:
+def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData, out_dir: str | Path,
+                 options: SketchTrainOptions | None = None, verbose: int | None = None,
+                 resume: bool = False) -> dict[str, Any]:
     """Train, evaluate on the test split and write the run folder; returns the metrics.
 
-    A checkpoint is written after every epoch (``checkpoints.EpochCheckpoint``); ``resume=True``
-    goes on from the last one, with the same options, after the process was killed."""
+    ``data``: drawings in memory (a ``SketchDataset``) or streamed (``sketch_data``). A checkpoint
+    is written after every epoch (``checkpoints.EpochCheckpoint``); ``resume=True`` goes on from
+    the last one, with the same options, after the process was killed."""
     o = options or SketchTrainOptions()
+    data = InMemorySketchData(data) if isinstance(data, SketchDataset) else data
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for s in ("train", "validation", "test"):
-        if len(dataset[s]) == 0:
+    for s, n in data.counts.items():
+        if n == 0:
             raise ValueError(f"the {s} split is empty: give more drawings per category")
     keras.utils.set_random_seed(o.seed)
     tf.config.experimental.enable_op_determinism()
-    labels = dataset.categories
+    labels = data.categories
     model = build_sketch_model(len(labels), o.model)
     model.compile(optimizer=keras.optimizers.Adam(o.learning_rate, clipnorm=1.0),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -199,12 +210,13 @@ def train_sketch(dataset: SketchDataset, out_dir: str | Path, options: SketchTra
     timer = EpochTimer()
     callbacks = [es, lr, *([TimeLimit(o.max_train_seconds)] if o.max_train_seconds else []), timer,
                  EpochProgress(epochs, "sketch"), ckpt]
-    train_b = BucketedBatches(dataset["train"], o.batch_size, o, train=True, seed=o.seed)
-    val_b = BucketedBatches(dataset["validation"], 256, o, train=False)
+    train_b = BucketedBatches(data.train_pools, o.batch_size, o, train=True, seed=o.seed)
+    val_b = BucketedBatches(lambda _: data.eval_pools("validation"), 256, o, train=False)
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 0  # a live bar on a terminal; EpochProgress's lines always
-    print(f"training on {len(dataset['train'])} drawings of {len(labels)} categories "
-          f"({len(dataset['validation'])} validation, {len(dataset['test'])} test)"
+    print(f"training on {data.counts['train']} drawings of {len(labels)} categories "
+          f"({data.counts['validation']} validation, {data.counts['test']} test"
+          f"{'' if isinstance(data, InMemorySketchData) else ', streamed from ' + data.source})"
           + (f"; resuming after epoch {first}" if first else ""), flush=True)
     # The drawings loaded so far are millions of long-lived objects that Python's collector would
     # walk on every full pass: frozen out of it, a default epoch ran 2 s (up to 8 s) shorter here.
@@ -224,9 +236,11 @@ def train_sketch(dataset: SketchDataset, out_dir: str | Path, options: SketchTra
     if es.best_weights is not None and es.stopped_epoch == 0:
         model.set_weights(es.best_weights)
 
-    test = dataset["test"]
-    probs = predict_rows(model, test.features)
-    metrics = classification_metrics(probs, test.y, labels)
+    tops, ys = [], []
+    for pool in data.eval_pools("test"):
+        tops.append(top_k_indices(predict_rows(model, pool.features)))
+        ys.append(pool.labels)
+    metrics = metrics_from_top_k(np.concatenate(tops), np.concatenate(ys), labels)
     metrics.update({
         "task": "sketch",
         "split": "test",
@@ -234,30 +248,33 @@ def train_sketch(dataset: SketchDataset, out_dir: str | Path, options: SketchTra
         "epochs_run": len(val_acc),
         "resumed_after_epoch": first or None,
         "seconds_per_epoch": timer.summary(),
-        "training_drawings_per_second": round(len(dataset["train"]) / timer.summary()["median"], 1)
+        "training_drawings_per_second": round(data.counts["train"] / timer.summary()["median"], 1)
         if timer.seconds else None,
         "best_epoch": best_epoch + 1,
         "best_validation_accuracy": float(val_acc[best_epoch]),
         "history": history,
-        "drawings": {s: len(dataset[s]) for s in ("train", "validation", "test")},
-        "data": dataset.source,
+        "drawings": dict(data.counts),
+        "data": data.source,
+        "streamed": not isinstance(data, InMemorySketchData),
         "options": o.to_dict(),
     })
     save_weights_atomic(model, out / "model.weights.h5")
-    save_rows(out / "test_split.npz", test.features, test.y, test.key_ids)
-    cal = stratified_sample(dataset["train"], o.calibration_samples, o.seed)
-    tr = dataset["train"]
-    save_rows(out / "calibration.npz", [tr.features[i] for i in cal], tr.y[cal], [tr.key_ids[i] for i in cal])
+    test = data.saved_test()
+    save_rows(out / "test_split.npz", test.features, test.labels, test.key_ids)
+    cal = data.calibration(o.calibration_samples, o.seed)
+    save_rows(out / "calibration.npz", cal.features, cal.labels, cal.key_ids)
     write_json_atomic(out / "options.json", {"task": "sketch", "labels": labels, "options": o.to_dict(),
                                              "max_points": MAX_POINTS})
     write_json_atomic(out / "metrics.json", metrics)
+    write_report(out, metrics)
     checkpoints.clear(out)  # the results are whole: nothing left to resume
     print(f"test top-1 {metrics['top1']:.4f}, top-3 {metrics['top3']:.4f} "
-          f"({len(test)} drawings); trained {train_seconds:.0f} s, {len(val_acc)} epochs", flush=True)
+          f"({metrics['count']} drawings); trained {train_seconds:.0f} s, {len(val_acc)} epochs", flush=True)
     return metrics
 
 
 def train_sketch_from_folder(data_dir: str | Path, out_dir: str | Path,
                              options: SketchTrainOptions | None = None, resume: bool = False) -> dict[str, Any]:
+    """Train on a folder of category files (read into memory) or a prepared dataset (streamed)."""
     o = options or SketchTrainOptions()
-    return train_sketch(load_quickdraw(data_dir, o.data, spacing=o.resample_spacing), out_dir, o, resume=resume)
+    return train_sketch(open_sketch_data(data_dir, o), out_dir, o, resume=resume)

@@ -16,8 +16,16 @@ FORECAST_ARGUMENTS = {
 
 def register(sub) -> None:
     tr = sub.add_parser("train", help="train a model").add_subparsers(dest="task", required=True)
-    ts = tr.add_parser("sketch", help="train the sketch recognizer on Quick, Draw! ndjson files")
-    ts.add_argument("--data", required=True, help="folder of <category>.ndjson files")
+    ts = tr.add_parser("sketch", help="train the sketch recognizer on Quick, Draw! files or a prepared dataset")
+    ts.add_argument("--data", required=True,
+                    help="folder of category files (<category>.ndjson simplified or raw, .bin, .npz, .csv; read "
+                         "into memory) or a TFDS data_dir made by `inkcast data prepare` (streamed)")
+    ts.add_argument("--format", choices=["simplified", "raw", "binary", "npz", "csv"],
+                    help="read only files of this format (default: every file, each format detected)")
+    ts.add_argument("--split-by", choices=["key_id", "source"],
+                    help="key_id: sha256 of key_id, 80/10/10 (default); source: the files' own split (sketch-rnn)")
+    ts.add_argument("--pool-size", type=int,
+                    help="a prepared dataset is streamed in shuffled pools of this many drawings (default 16384)")
     ts.add_argument("--out", required=True, help="run folder to write")
     ts.add_argument("--categories", help="comma-separated subset (default: every file)")
     ts.add_argument("--max-per-category", type=int)
@@ -70,8 +78,9 @@ def sketch_options(a: argparse.Namespace):
 
     o = SketchTrainOptions(data=QuickDrawOptions(
         categories=tuple(c.strip() for c in a.categories.split(",")) if a.categories else None,
-        max_per_category=a.max_per_category, recognized_only=a.recognized_only))
-    for key in ("epochs", "seed", "batch_size", "max_train_seconds", "patience", "schedule"):
+        max_per_category=a.max_per_category, recognized_only=a.recognized_only, format=a.format,
+        split_by=a.split_by or "key_id"))
+    for key in ("epochs", "seed", "batch_size", "max_train_seconds", "patience", "schedule", "pool_size"):
         if getattr(a, key) is not None:
             setattr(o, key, getattr(a, key))
     if a.no_augment:

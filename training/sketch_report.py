@@ -1,0 +1,131 @@
+"""A sketch run's test report that stays readable at 345 categories: ``report.md`` and ``confusion.png``.
+
+A 345 x 345 confusion matrix is unreadable as numbers and as a plain heatmap (its off-diagonal
+mass is scattered). The report gives top-1/3/5, the worst and best categories, and the most
+confused pairs (true -> predicted, with the share of the true category); the figure shows the
+row-normalized matrix with the categories ordered so that those confused with each other sit
+together (average-linkage clustering of the symmetric confusion rates, SciPy's optimal leaf
+order), beside the most confused pairs as bars.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inkcast.data.files import write_text_atomic
+
+PAIRS = 25  # most confused pairs listed and drawn
+NAMED = 60  # up to this many categories the heatmap names every row
+
+
+def confused_pairs(cm: np.ndarray, labels: list[str], n: int = PAIRS) -> list[dict[str, Any]]:
+    """The ``n`` largest off-diagonal cells: true, predicted, count, share of the true category."""
+    off = cm.astype(float).copy()
+    np.fill_diagonal(off, 0)
+    flat = np.argsort(-off, axis=None, kind="stable")[:n]
+    rows = cm.sum(1)
+    out = []
+    for t, p in zip(*np.unravel_index(flat, cm.shape)):
+        if off[t, p] == 0:
+            break
+        out.append({"true": labels[t], "predicted": labels[p], "count": int(cm[t, p]),
+                    "share_of_true": float(cm[t, p] / rows[t])})
+    return out
+
+
+def confusion_order(cm: np.ndarray) -> np.ndarray:
+    """Categories ordered so that mutually confused ones are neighbours (see the module doc)."""
+    k = len(cm)
+    if k < 3:
+        return np.arange(k)
+    from scipy.cluster.hierarchy import leaves_list, linkage, optimal_leaf_ordering
+    from scipy.spatial.distance import squareform
+
+    rates = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    sym = (rates + rates.T) / 2
+    np.fill_diagonal(sym, 0)
+    dist = 1.0 - sym / max(sym.max(), 1e-12)
+    np.fill_diagonal(dist, 0)
+    condensed = squareform(dist, checks=False)
+    z = linkage(condensed, "average")
+    return leaves_list(optimal_leaf_ordering(z, condensed))
+
+
+def plot_confusion(path: str | Path, cm: np.ndarray, labels: list[str], pairs: list[dict[str, Any]]) -> None:
+    """``confusion.png``, written atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
+
+    k = len(labels)
+    order = confusion_order(cm)
+    rates = (cm / np.maximum(cm.sum(1, keepdims=True), 1))[np.ix_(order, order)]
+    side = min(14.0, 5 + k / 30)
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(side + 7, side), gridspec_kw={"width_ratios": [side, 6]})
+    shown = np.where(rates > 0, rates, np.nan)
+    im = ax.imshow(shown, norm=LogNorm(vmin=max(1e-3, np.nanmin(shown) if np.isfinite(shown).any() else 1e-3), vmax=1),
+                   cmap="viridis", interpolation="nearest")
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02, label="share of the true category (log)")
+    ax.set_title(f"confusion, {k} categories ordered by confusion (rows: true, columns: predicted)")
+    if k <= NAMED:
+        names = [labels[i] for i in order]
+        ax.set_xticks(range(k), names, rotation=90, fontsize=7)
+        ax.set_yticks(range(k), names, fontsize=7)
+    else:
+        ax.set_xlabel("predicted (same order as the rows)")
+        ax.set_ylabel("true category")
+    top = pairs[:PAIRS][::-1]
+    bx.barh(range(len(top)), [p["share_of_true"] for p in top], color="tab:red")
+    bx.set_yticks(range(len(top)), [f"{p['true']} → {p['predicted']}" for p in top], fontsize=8)
+    bx.set_xlabel("share of the true category")
+    bx.set_title(f"{len(top)} most confused pairs")
+    fig.tight_layout()
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=110)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        Path(tmp).unlink(missing_ok=True)
+
+
+def report_lines(metrics: dict[str, Any], worst: int = 20) -> list[str]:
+    """The markdown of ``report.md``."""
+    labels = metrics["confusion_matrix"]["labels"]
+    cm = np.asarray(metrics["confusion_matrix"]["rows_true_cols_predicted"])
+    per = sorted(((v, c) for c, v in metrics["per_category_top1"].items() if v is not None))
+    lines = [f"# Test report: {len(labels)} categories, {metrics['count']:,} test drawings", "",
+             "| top-1 | top-3 | top-5 |", "| ---: | ---: | ---: |",
+             f"| {metrics['top1']:.2%} | {metrics['top3']:.2%} | {metrics.get('top5', float('nan')):.2%} |", ""]
+    shown = per if len(per) <= 2 * worst else per[:worst]
+    lines += [f"## {'Top-1 per category' if shown is per else f'The {worst} weakest categories'}", "",
+              "| category | top-1 | test drawings |", "| --- | ---: | ---: |"]
+    rows = dict(zip(labels, cm.sum(1).tolist()))
+    lines += [f"| {c} | {v:.1%} | {rows[c]} |" for v, c in shown]
+    if shown is not per:
+        lines += ["", f"Strongest: " + ", ".join(f"{c} {v:.1%}" for v, c in per[::-1][:10])
+                  + f". Every category's figure: `metrics.json` (`per_category_top1`)."]
+    pairs = confused_pairs(cm, labels)
+    lines += ["", "## Most confused pairs", "", "| true | predicted as | drawings | share of true |",
+              "| --- | --- | ---: | ---: |"]
+    lines += [f"| {p['true']} | {p['predicted']} | {p['count']} | {p['share_of_true']:.1%} |" for p in pairs]
+    lines += ["", "![confusion](confusion.png)", ""]
+    return lines
+
+
+def write_report(run_dir: str | Path, metrics: dict[str, Any]) -> None:
+    """``report.md`` and ``confusion.png`` in ``run_dir``."""
+    run = Path(run_dir)
+    labels = metrics["confusion_matrix"]["labels"]
+    cm = np.asarray(metrics["confusion_matrix"]["rows_true_cols_predicted"])
+    plot_confusion(run / "confusion.png", cm, labels, confused_pairs(cm, labels))
+    write_text_atomic(run / "report.md", "\n".join(report_lines(metrics)))
