@@ -21,18 +21,30 @@ def _minutes(seconds: float) -> str:
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Wall time of each epoch run in this process (validation included)."""
+    """Wall time of each epoch run in this process (validation included), and of its training
+    steps alone (``train_seconds``: up to the start of validation)."""
 
     def __init__(self):
         super().__init__()
         self.seconds: list[float] = []
+        self.train_seconds: list[float] = []
         self._start = 0.0
+        self._in_epoch = False
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.monotonic()
+        self._in_epoch = True
+
+    def on_test_begin(self, logs=None):
+        if self._in_epoch:
+            self.train_seconds.append(time.monotonic() - self._start)
+            self._in_epoch = False
 
     def on_epoch_end(self, epoch, logs=None):
         self.seconds.append(time.monotonic() - self._start)
+        if self._in_epoch:  # no validation
+            self.train_seconds.append(self.seconds[-1])
+            self._in_epoch = False
 
     def summary(self) -> dict[str, float] | None:
         if not self.seconds:

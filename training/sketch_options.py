@@ -34,6 +34,8 @@ class SketchTrainOptions:
     # off by default: what a default run produces must not depend on how fast the machine is
     seed: int = 7
     calibration_samples: int = 2000  # training drawings kept for quantization calibration
+    steps_per_epoch: int | None = None  # at most this many batches an epoch (None: the whole split); for
+    # measuring cost on very large sets (experiments/scale.py), not for models to keep
     pool_size: int = 16_384  # a prepared dataset is streamed in pools of this many drawings (sketch_data)
 
     def to_dict(self) -> dict[str, Any]:

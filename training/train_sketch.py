@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import math
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -225,7 +226,7 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
     t0 = time.monotonic()
     try:
         model.fit(train_b.dataset(first), validation_data=val_b.dataset(), epochs=epochs, initial_epoch=first,
-                  callbacks=callbacks, verbose=verbose)
+                  steps_per_epoch=o.steps_per_epoch, callbacks=callbacks, verbose=verbose)
     finally:
         gc.unfreeze()
     train_seconds = time.monotonic() - t0
@@ -236,6 +237,7 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
     if es.best_weights is not None and es.stopped_epoch == 0:
         model.set_weights(es.best_weights)
 
+    seen = min(data.counts["train"], (o.steps_per_epoch or 1 << 62) * o.batch_size)  # drawings an epoch
     tops, ys = [], []
     for pool in data.eval_pools("test"):
         tops.append(top_k_indices(predict_rows(model, pool.features)))
@@ -248,8 +250,10 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
         "epochs_run": len(val_acc),
         "resumed_after_epoch": first or None,
         "seconds_per_epoch": timer.summary(),
-        "training_drawings_per_second": round(data.counts["train"] / timer.summary()["median"], 1)
-        if timer.seconds else None,
+        "training_drawings_per_second": round(seen / timer.summary()["median"], 1) if timer.seconds else None,
+        # the training steps alone (validation excluded): what a larger set or more workers change
+        "training_step_drawings_per_second": round(seen / statistics.median(timer.train_seconds), 1)
+        if timer.train_seconds else None,
         "best_epoch": best_epoch + 1,
         "best_validation_accuracy": float(val_acc[best_epoch]),
         "history": history,
