@@ -12,25 +12,27 @@ and every malformed drawing) takes the general path, so errors keep their messag
 
 from __future__ import annotations
 
-from itertools import chain
+import math
 from typing import Any
 
 import numpy as np
 
 from .errors import BadInputError
 from .simplify import MAX_INPUT_POINTS, MIN_MEDIAN_STEP, SIDE, prepare_drawing
-from .sketch_preprocess import MAX_COORDINATE, SketchPreprocessing, drawing_to_points, points_to_features
+from .sketch_preprocess import MAX_COORDINATE, SketchPreprocessing, drawing_to_points, features_of_lists
 
 _PLAIN = {int, float}
 
 
-def parse_plain(drawing: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    """(points (n, 2) float64, index of each stroke's last point) of a drawing in the "strokes"
-    layout made of Python ints and floats only, finite and within range; None for anything else."""
+def parse_plain_lists(drawing: Any) -> tuple[list, list, list[int]] | None:
+    """(every point's x, every point's y, index of each stroke's last point) of a drawing in the
+    "strokes" layout made of Python ints and floats only, finite and within range, as plain
+    lists; None for anything else."""
     if type(drawing) is not list or not drawing:
         return None
-    xs: list[list] = []
-    ys: list[list] = []
+    xs: list = []
+    ys: list = []
+    ends: list[int] = []
     for stroke in drawing:
         if type(stroke) not in (list, tuple) or len(stroke) not in (2, 3):
             return None
@@ -39,24 +41,59 @@ def parse_plain(drawing: Any) -> tuple[np.ndarray, np.ndarray] | None:
             return None
         if len(stroke) == 3 and (type(stroke[2]) is not list or len(stroke[2]) != len(x)):
             return None
-        xs.append(x)
-        ys.append(y)
-    if sum(map(len, xs)) > MAX_INPUT_POINTS:
+        xs += x
+        ys += y
+        ends.append(len(xs) - 1)
+    if len(xs) > MAX_INPUT_POINTS:
         return None  # the general path refuses it with its message
-    flat_x = list(chain.from_iterable(xs))
-    flat_y = list(chain.from_iterable(ys))
-    if not set(map(type, chain(flat_x, flat_y))) <= _PLAIN:
+    types = set(map(type, xs)) | set(map(type, ys))
+    if not types <= _PLAIN:
         return None  # bools, None, strings, NumPy scalars: the general path names them
-    xy = np.empty((len(flat_x), 2))
-    try:
-        xy[:, 0] = flat_x
-        xy[:, 1] = flat_y
-    except OverflowError:  # an int beyond float range
+    m = MAX_COORDINATE
+    if float in types:  # NaN and infinities fail these comparisons
+        if not (all(-m <= v <= m for v in xs) and all(-m <= v <= m for v in ys)):
+            return None
+    elif min(xs) < -m or max(xs) > m or min(ys) < -m or max(ys) > m:
         return None
-    if not np.abs(xy).max() <= MAX_COORDINATE:  # also False for NaN
+    return xs, ys, ends
+
+
+def parse_plain(drawing: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """``parse_plain_lists`` as (points (n, 2) float64, index of each stroke's last point)."""
+    parsed = parse_plain_lists(drawing)
+    if parsed is None:
         return None
-    ends = np.cumsum([len(x) for x in xs]) - 1
-    return xy, ends
+    xs, ys, ends = parsed
+    xy = np.empty((len(xs), 2))
+    xy[:, 0] = xs
+    xy[:, 1] = ys
+    return xy, np.asarray(ends)
+
+
+def looks_simplified_lists(xs: list, ys: list, ends: list[int]) -> bool:
+    """``simplify.looks_simplified`` on ``parse_plain_lists``'s lists: integers in 0..255 and a
+    median segment (within strokes) of at least ``MIN_MEDIAN_STEP``. The median is compared as
+    NumPy's would be: the middle squared lengths are exact integers, so the square roots of the
+    one or two middle ones decide it exactly."""
+    if min(xs) < 0 or min(ys) < 0 or max(xs) > SIDE or max(ys) > SIDE:
+        return False
+    for v in (*xs, *ys):
+        if type(v) is float and not v.is_integer():
+            return False
+    d2 = []
+    start = 0
+    for end in ends:
+        for i in range(start + 1, end + 1):
+            dx, dy = xs[i] - xs[i - 1], ys[i] - ys[i - 1]
+            if dx or dy:
+                d2.append(dx * dx + dy * dy)
+        start = end + 1
+    n = len(d2)
+    if n == 0:
+        return False
+    d2.sort()
+    median = math.sqrt(d2[n // 2]) if n % 2 else (math.sqrt(d2[n // 2 - 1]) + math.sqrt(d2[n // 2])) / 2
+    return median >= MIN_MEDIAN_STEP
 
 
 def _points(xy: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -75,30 +112,14 @@ def plain_points(drawing: Any) -> np.ndarray:
     return drawing_to_points(drawing) if parsed is None else _points(*parsed)
 
 
-def looks_simplified_flat(xy: np.ndarray, ends: np.ndarray) -> bool:
-    """``simplify.looks_simplified`` on parsed points: integers in 0..255 and a median segment
-    (within strokes) of at least ``MIN_MEDIAN_STEP``."""
-    if xy.min() < 0 or xy.max() > SIDE or not np.array_equal(xy, np.round(xy)):
-        return False
-    d = np.diff(xy, axis=0)
-    steps = np.hypot(d[:, 0], d[:, 1])
-    steps[ends[:-1]] = 0.0  # no segment joins the last point of a stroke to the next stroke's first
-    steps = np.sort(steps[steps > 0]).tolist()
-    n = len(steps)
-    if n == 0:
-        return False
-    median = steps[n // 2] if n % 2 else (steps[n // 2 - 1] + steps[n // 2]) / 2  # np.median's arithmetic
-    return median >= MIN_MEDIAN_STEP
-
-
 def model_rows(drawing: Any, preprocessing: SketchPreprocessing, raw: bool | None = None) -> np.ndarray:
     """The (length, 3) float32 model rows of a drawing, raw or simplified (``raw`` as for
     ``SketchRecognizer.predict``)."""
     if raw is not None and not isinstance(raw, bool):
         raise BadInputError(f"raw must be True, False or None, got {raw!r}")
-    parsed = parse_plain(drawing) if raw is not True else None
+    parsed = parse_plain_lists(drawing) if raw is not True else None
     if parsed is not None:
-        xy, ends = parsed
-        if raw is False or looks_simplified_flat(xy, ends):
-            return points_to_features(_points(xy, ends), preprocessing.max_points, preprocessing.resample_spacing)
+        xs, ys, ends = parsed
+        if raw is False or looks_simplified_lists(xs, ys, ends):
+            return features_of_lists(xs, ys, ends, preprocessing.max_points, preprocessing.resample_spacing)
     return preprocessing.features_of(prepare_drawing(drawing, raw))

@@ -137,17 +137,30 @@ def drawing_to_points(drawing: Any) -> np.ndarray:
 
 def _resampled(points: np.ndarray, spacing: float) -> tuple[list[float], list[float], list[float]]:
     """``resample_points`` as three Python lists (x, y, end_of_stroke); see there."""
-    xy = points[:, :2] - points[:, :2].min(axis=0)
-    extent = float(xy.max())
+    return resampled_lists(points[:, 0].tolist(), points[:, 1].tolist(),
+                           np.flatnonzero(points[:, 2] == 1).tolist(), spacing)
+
+
+def resampled_lists(xs: list, ys: list, ends: list[int],
+                    spacing: float) -> tuple[list[float], list[float], list[float]]:
+    """``resample_points`` on plain lists: the x and y of every point (ints or floats) and the index
+    of each stroke's last point; the same IEEE arithmetic as the NumPy form, step for step."""
+    lo_x, lo_y = min(xs), min(ys)
+    xs = [x - lo_x for x in xs]
+    ys = [y - lo_y for y in ys]
+    extent = float(max(max(xs), max(ys)))
     if extent > 0:
-        xy = xy * (255.0 / extent)
-    xs, ys = xy[:, 0].tolist(), xy[:, 1].tolist()
+        f = 255.0 / extent
+        xs = [x * f for x in xs]
+        ys = [y * f for y in ys]
+    else:
+        xs, ys = [float(x) for x in xs], [float(y) for y in ys]
     ox: list[float] = []
     oy: list[float] = []
     flags: list[float] = []
     start = 0
     half = spacing / 2
-    for end in np.flatnonzero(points[:, 2] == 1).tolist():
+    for end in ends:
         # knots: arc length at each point, skipping points that do not move the arc on
         kx, ky, ka = [xs[start]], [ys[start]], [0.0]
         arc = 0.0
@@ -207,27 +220,40 @@ def points_to_features(points: np.ndarray, max_points: int = MAX_POINTS,
                        spacing: float | None = SPACING) -> np.ndarray:
     """(n, 3) absolute points -> (length, 3) float32 model rows; see the module doc for the rules.
 
-    ``spacing``: resample first (``resample_points``); None uses the points as they are. Plain
-    Python floats for the same reason as ``resample_points``, with NumPy's arithmetic."""
+    ``spacing``: resample first (``resample_points``); None uses the points as they are."""
+    return features_of_lists(points[:, 0].tolist(), points[:, 1].tolist(),
+                             np.flatnonzero(points[:, 2] == 1).tolist(), max_points, spacing)
+
+
+def features_of_lists(xs: list, ys: list, ends: list[int], max_points: int = MAX_POINTS,
+                      spacing: float | None = SPACING) -> np.ndarray:
+    """``points_to_features`` on plain lists (every point's x and y, ints or floats, and the index of
+    each stroke's last point). Plain Python floats for the reason ``resample_points`` gives, with
+    NumPy's arithmetic: the rows are the same numbers to the bit."""
     if spacing is not None:
-        xs, ys, flags = _resampled(points, spacing)
+        xs, ys, flags = resampled_lists(xs, ys, ends, spacing)
     else:
-        xs, ys, flags = points[:, 0].tolist(), points[:, 1].tolist(), points[:, 2].tolist()
+        flags = [0.0] * len(xs)
+        for e in ends:
+            flags[e] = 1.0
     lo_x, lo_y = min(xs), min(ys)
     sx, sy = max(xs) - lo_x, max(ys) - lo_y
     sx, sy = sx or 1.0, sy or 1.0
     nx = [(x - lo_x) / sx for x in xs]
     ny = [(y - lo_y) / sy for y in ys]
-    rows: list[list[float]] = []
+    flat: list[float] = []  # rows (dx, dy, end_of_stroke), one after another
+    px, py = nx[0], ny[0]
     for i in range(1, len(nx)):
-        dx, dy = nx[i] - nx[i - 1], ny[i] - ny[i - 1]
+        x, y = nx[i], ny[i]
+        dx, dy = x - px, y - py
+        px, py = x, y
         if dx != 0 or dy != 0:
-            rows.append([dx, dy, flags[i]])
-        elif flags[i] == 1 and rows:
-            rows[-1][2] = 1.0  # a zero-offset stroke end hands its flag to the closest earlier row kept
-    if not rows:
+            flat += (dx, dy, flags[i])
+        elif flags[i] == 1 and flat:
+            flat[-1] = 1.0  # a zero-offset stroke end hands its flag to the closest earlier row kept
+    if not flat:
         raise BadInputError("the drawing has fewer than two distinct points: nothing to recognize")
-    return np.array(rows[:max_points], dtype=np.float32)
+    return np.array(flat[: 3 * max_points], dtype=np.float32).reshape(-1, 3)
 
 
 def drawing_to_features(drawing: Any, max_points: int = MAX_POINTS,
