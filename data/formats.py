@@ -109,9 +109,17 @@ def ndjson_record(value: Any, where: str, word: str) -> dict:
     for key in ("key_id", "drawing"):
         if key not in value:
             raise BadInputError(f"{where}: the record has no {key!r} field")
+    _check_drawing(value["drawing"], where)
     value["key_id"] = str(value["key_id"])
     value.setdefault("word", word)
     return value
+
+
+def _check_drawing(drawing: Any, where: str) -> None:
+    """The shape every reader promises: a non-empty list of strokes, each a list. The values are
+    checked where the drawing is used (the preprocessing contract names the stroke and point)."""
+    if not isinstance(drawing, list) or not drawing or not all(isinstance(s, list) for s in drawing):
+        raise BadInputError(f"{where}: the drawing must be a non-empty list of strokes, got {json.dumps(drawing)[:60]}")
 
 
 def _binary(path: Path, word: str) -> Iterator[tuple[str, dict]]:
@@ -262,6 +270,7 @@ def _csv(path: Path, word: str) -> Iterator[tuple[str, dict]]:
                 raise BadInputError(f"{where}: the drawing field is not JSON ({e.msg})") from None
             except RecursionError:
                 raise BadInputError(f"{where}: the drawing field is nested too deeply") from None
+            _check_drawing(drawing, where)
             recognized = (row.get("recognized") or "").strip().lower()
             if recognized not in ("", "true", "false"):
                 raise BadInputError(f"{where}: recognized must be True or False, got {row['recognized']!r}")

@@ -62,6 +62,18 @@ def sketch_run(quickdraw_dir, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def prepared(quickdraw_dir, tmp_path_factory) -> Path:
+    """``sketch_run``'s drawings (1,200 per category) as the TFDS dataset quickdraw_strokes, 4 shard
+    files a split (``inkcast data prepare``): what streaming and multi-worker training read."""
+    from inkcast.data.quickdraw import QuickDrawOptions
+    from inkcast.datasets.quickdraw_strokes import PrepareOptions, prepare
+
+    out = tmp_path_factory.mktemp("tfds")
+    prepare(quickdraw_dir, out, PrepareOptions(data=QuickDrawOptions(max_per_category=1200), shards=4))
+    return out
+
+
+@pytest.fixture(scope="session")
 def sketch_bundle(sketch_run, tmp_path_factory) -> Path:
     """The exported bundle of ``sketch_run``, every variant (QAT too, which a default export
     leaves out). The small CI model is far from the

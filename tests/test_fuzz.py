@@ -1,7 +1,7 @@
 """Property-based fuzzing (Hypothesis) of everything that takes outside input.
 
 Targets: the runtime's ``predict``, ``predict_batch``, ``stream``, ``simplify``; the ndjson and
-series CSV readers; the HTTP API of ``inkcast serve`` (in process). Properties: every input gives a valid answer or the project's own error (``BadInputError``, a
+series CSV readers, and every Quick, Draw! format's reader (binary, npz, Kaggle CSV, raw); the HTTP API of ``inkcast serve`` (in process). Properties: every input gives a valid answer or the project's own error (``BadInputError``, a
 ``ValueError``) naming the problem, never another exception, a crash, a hang or a NaN
 probability; valid drawings give the same answer on both backends' float32 variants; ``predict``
 is invariant to a drawing's translation and uniform scale (the contract normalizes both away).
@@ -196,6 +196,85 @@ def test_ndjson_reader_never_fails_unexpectedly(lines):
             kind, value = outcome(lambda: list(reader(path)))
             if kind == "error":
                 assert str(path) in value  # names the file (and the line)
+    finally:
+        path.unlink()
+
+
+def _binary_file(records: list, cut: int | None, flips: list[tuple[int, int]], tail: bytes) -> bytes:
+    """Records in Google's binary layout (tests.quickdraw_files), then cut, bytes flipped, noise added."""
+    import io
+    import struct
+
+    f = io.BytesIO()
+    for key, drawing in records:
+        f.write(struct.pack("<Q2sbIH", key, b"US", 1, 0, len(drawing)))
+        for xs, ys in drawing:
+            f.write(struct.pack("<H", len(xs)) + bytes(xs) + bytes(ys))
+    data = bytearray(f.getvalue())
+    for at, value in flips:
+        if data:
+            data[at % len(data)] = value
+    data = bytes(data[:cut] if cut is not None else data) + tail
+    return data
+
+
+def _npz_file(arrays_: list, noise: bytes) -> bytes:
+    import io
+
+    if noise:
+        return noise
+    obj = np.empty(len(arrays_), dtype=object)
+    for i, a in enumerate(arrays_):
+        obj[i] = a
+    buf = io.BytesIO()
+    np.savez(buf, train=obj)
+    return buf.getvalue()
+
+
+STROKE3 = st.one_of(arrays(np.int16, st.tuples(st.integers(0, 6), st.just(3)),
+                           elements=st.integers(-3, 300)),
+                    arrays(np.float64, st.tuples(st.integers(0, 3), st.integers(1, 4))))
+
+
+@given(st.sampled_from(["binary", "npz", "csv", "raw", "simplified"]),
+       st.lists(st.tuples(st.integers(0, 2 ** 64 - 1), drawings()), max_size=3),
+       st.one_of(st.none(), st.integers(0, 400)), st.lists(st.tuples(st.integers(0, 10 ** 6), st.integers(0, 255)),
+                                                         max_size=3),
+       st.binary(max_size=30), st.lists(STROKE3, max_size=3), st.lists(LINES, max_size=4))
+def test_every_format_reader_never_fails_unexpectedly(fmt, records, cut, flips, noise, stroke3, lines):
+    """Google's binary, sketch-rnn npz, Kaggle CSV, raw and simplified ndjson: valid records,
+    cut, flipped or noisy: every record read is a drawing of the simplified format, or the
+    reader's error names the file."""
+    import json
+
+    from inkcast.data.formats import read_file
+
+    if fmt == "binary":
+        data, suffix = _binary_file(records, cut, flips, noise if cut is not None else b""), ".bin"
+    elif fmt == "npz":
+        data, suffix = _npz_file(stroke3, noise if flips else b""), ".npz"
+    elif fmt == "csv":
+        rows = ["countrycode,drawing,key_id,recognized,timestamp,word"]
+        rows += [f'US,"{line.replace(chr(34), chr(34) * 2)}",{k},True,,cat' for line, (k, _) in
+                 zip(lines, records + [(1, None)] * 4)]
+        data, suffix = ("\n".join(rows) + "\n").encode() + (noise if cut else b""), ".csv"
+    else:
+        body = [json.dumps({"key_id": str(k), "drawing": d}) for k, d in records] + list(lines)
+        data, suffix = ("\n".join(body)).encode() + (noise if cut else b""), ".ndjson"
+    path = _write(data, suffix)
+    try:
+        kind, value = outcome(lambda: list(read_file(path, fmt)))
+        if kind == "error":
+            assert str(path) in value
+        else:
+            from inkcast.runtime.sketch_input import plain_points
+
+            for _, rec in value:
+                d = rec["drawing"]
+                assert isinstance(rec["key_id"], str) and isinstance(d, list) and d
+                if fmt in ("binary", "npz", "raw"):  # these readers make simplified drawings themselves
+                    assert all(len(x) == len(y) > 0 and all(0 <= v <= 255 for v in x + y) for x, y in d)
+                outcome(plain_points, d)  # the values: the contract's own error, or points
     finally:
         path.unlink()
 

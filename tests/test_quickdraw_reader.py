@@ -60,7 +60,7 @@ def test_options_cap_recognized_and_names_with_spaces(quickdraw_dir, tmp_path):
     ('{"key_id": "1", "drawing": [[[1, 2], [3, 4]]', r"broken\.ndjson:3: not valid JSON"),
     ('{"key_id": "1"}', r"broken\.ndjson:3: the record has no 'drawing' field"),
     ('[1, 2, 3]', r"broken\.ndjson:3: expected a JSON object"),
-    ('{"key_id": "1", "drawing": []}', r"broken\.ndjson:3: bad drawing: the drawing is empty"),
+    ('{"key_id": "1", "drawing": []}', r"broken\.ndjson:3: the drawing must be a non-empty list of strokes"),
 ])
 def test_a_malformed_line_is_reported_with_file_and_line(quickdraw_dir, tmp_path, bad_line, message):
     good = (quickdraw_dir / "candle.ndjson").read_text().splitlines()[:2]

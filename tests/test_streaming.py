@@ -17,16 +17,6 @@ from inkcast.runtime.errors import BadInputError
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def prepared(quickdraw_dir, tmp_path_factory):
-    """The fixture run's drawings (1,200 per category) as quickdraw_strokes, 4 shards a split."""
-    from inkcast.datasets.quickdraw_strokes import PrepareOptions, prepare
-
-    out = tmp_path_factory.mktemp("tfds")
-    prepare(quickdraw_dir, out, PrepareOptions(data=QuickDrawOptions(max_per_category=1200), shards=4))
-    return out
-
-
 def test_tfds_load_reads_it_without_inkcast(prepared, quickdraw_dir):
     code = (
         "import json, sys, numpy as np, tensorflow_datasets as tfds\n"

@@ -107,6 +107,16 @@ class StreamingSketchData:
         self.counts = {s: int(self.builder.info.splits[s].num_examples) for s in ("train", "validation", "test")}
         self.spacing, self.seed, self.pool_size, self.input_context = spacing, seed, pool_size, input_context
 
+    def for_worker(self, input_context) -> "StreamingSketchData":
+        """This source as one worker of a cluster sees it: its own shard files of each split."""
+        other = object.__new__(StreamingSketchData)
+        other.__dict__.update(self.__dict__, input_context=input_context)
+        return other
+
+    def shard_lengths(self, split: str) -> list[int]:
+        """Drawings in each shard file of a split, in file order."""
+        return [int(n) for n in self.builder.info.splits[split].shard_lengths]
+
     def _examples(self, split: str, shuffle_seed: int | None = None, points: bool = True) -> Iterator[dict]:
         tfds = self.tfds
         config = tfds.ReadConfig(shuffle_seed=shuffle_seed, input_context=self.input_context)

@@ -8,8 +8,11 @@ split export validates against) and ``calibration.npz`` (training drawings for q
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import itertools
 import math
+import shutil
 import statistics
 import sys
 import time
@@ -21,10 +24,12 @@ import numpy as np
 from inkcast.data.quickdraw import SketchDataset
 from inkcast.data.files import write_json_atomic
 from inkcast.data.rows import save_rows
+from inkcast.runtime.errors import BadInputError
 from inkcast.runtime.sketch_preprocess import MAX_POINTS, pad_left, points_to_features
 
 from . import checkpoints
 from .checkpoints import save_weights_atomic
+from .distributed import Cluster, cluster_from_env, make_strategy, steps_per_worker
 from .progress import EpochProgress, EpochTimer
 from .sketch_data import InMemorySketchData, Pool, StreamingSketchData, open_sketch_data
 from .sketch_model import build_sketch_model
@@ -68,7 +73,7 @@ class BucketedBatches:
     """
 
     def __init__(self, pools: Callable[[int], Iterator[Pool]], batch_size: int, options: SketchTrainOptions,
-                 train: bool, seed: int = 0):
+                 train: bool, seed: int | tuple[int, ...] = 0):
         self.pools, self.batch_size, self.o, self.train, self.seed = pools, batch_size, options, train, seed
 
     def epoch(self, epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -80,7 +85,7 @@ class BucketedBatches:
                     idx = order[i : i + self.batch_size]
                     yield pad_left([pool.features[j] for j in idx]), pool.labels[idx]
             return
-        rng = np.random.default_rng([self.seed, epoch])
+        rng = np.random.default_rng([*np.atleast_1d(self.seed).tolist(), epoch])
         for pool in self.pools(epoch):
             n = len(pool)
             noisy = np.array([len(f) for f in pool.features]) + rng.uniform(0, 8, n)  # similar, not identical, lengths mix
@@ -99,19 +104,24 @@ class BucketedBatches:
         except ValueError:  # augmentation made it degenerate: the drawing as it is
             return pool.features[j]
 
-    def dataset(self, first_epoch: int = 0) -> "tf.data.Dataset":
+    def dataset(self, first_epoch: int = 0, max_batches: int | None = None,
+                repeat: bool = False) -> "tf.data.Dataset":
         """A ``tf.data`` pipeline of these batches, one pass per epoch from ``first_epoch`` on.
 
         The batches are made by a Python generator in tf.data's own thread and prefetched, so
         augmentation overlaps the model's steps; the element shape's free time axis means Keras
-        traces its train step once instead of once per batch length."""
+        traces its train step once instead of once per batch length. ``max_batches`` ends each
+        pass early and ``repeat`` makes the passes endless: a multi-worker epoch is a fixed count
+        of steps, the same on every worker."""
         counter = iter(range(first_epoch, 1 << 30))
 
         def generate():
-            yield from self.epoch(next(counter) if self.train else 0)
+            batches = self.epoch(next(counter) if self.train else 0)
+            yield from (batches if max_batches is None else itertools.islice(batches, max_batches))
 
         spec = (tf.TensorSpec((None, None, 3), tf.float32), tf.TensorSpec((None,), tf.int64))
-        return tf.data.Dataset.from_generator(generate, output_signature=spec).prefetch(2)
+        ds = tf.data.Dataset.from_generator(generate, output_signature=spec)
+        return (ds.repeat() if repeat else ds).prefetch(2)
 
 
 class TimeLimit(keras.callbacks.Callback):
@@ -176,14 +186,25 @@ def metrics_from_top_k(top: np.ndarray, y: np.ndarray, labels: list[str]) -> dic
 
 def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData, out_dir: str | Path,
                  options: SketchTrainOptions | None = None, verbose: int | None = None,
-                 resume: bool = False) -> dict[str, Any]:
+                 resume: bool = False, cluster: Cluster | None = None) -> dict[str, Any]:
     """Train, evaluate on the test split and write the run folder; returns the metrics.
 
     ``data``: drawings in memory (a ``SketchDataset``) or streamed (``sketch_data``). A checkpoint
     is written after every epoch (``checkpoints.EpochCheckpoint``); ``resume=True`` goes on from
-    the last one, with the same options, after the process was killed."""
+    the last one, with the same options, after the process was killed. ``cluster`` (default: from
+    ``TF_CONFIG``) makes this process one worker of a multi-worker run (``distributed``): the
+    chief writes the run folder and returns the metrics, the others return ``{}``."""
     o = options or SketchTrainOptions()
     data = InMemorySketchData(data) if isinstance(data, SketchDataset) else data
+    cluster = cluster if cluster is not None else cluster_from_env()
+    if cluster is not None:
+        if not isinstance(data, StreamingSketchData):
+            raise BadInputError("multi-worker training reads a prepared dataset (inkcast data prepare), whose "
+                                "shard files the workers share out; give its folder as --data")
+        if o.batch_size % cluster.workers:
+            raise BadInputError(f"the global batch {o.batch_size} does not split evenly over {cluster.workers} workers")
+    strategy = make_strategy() if cluster is not None else None  # before any other TensorFlow work
+    chief = cluster is None or cluster.is_chief
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for s, n in data.counts.items():
@@ -192,9 +213,10 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
     keras.utils.set_random_seed(o.seed)
     tf.config.experimental.enable_op_determinism()
     labels = data.categories
-    model = build_sketch_model(len(labels), o.model)
-    model.compile(optimizer=keras.optimizers.Adam(o.learning_rate, clipnorm=1.0),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = build_sketch_model(len(labels), o.model)
+        model.compile(optimizer=keras.optimizers.Adam(o.learning_rate, clipnorm=1.0),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     es = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=o.patience, restore_best_weights=True)
     if o.schedule == "cosine":  # a function of the epoch alone, so a resumed run gets the same rates
         lr = keras.callbacks.LearningRateScheduler(
@@ -203,41 +225,71 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
         lr = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, min_lr=1e-5)
     else:
         raise ValueError(f"unknown schedule {o.schedule!r}; choose cosine or plateau")
-    if not resume:
-        checkpoints.clear(out)
-    ckpt = checkpoints.EpochCheckpoint(out, [es, lr], {"labels": labels, **o.to_dict()}, resume=resume)
-    first = ckpt.initial_epoch
-    epochs = first if ckpt.finished else o.epochs
     timer = EpochTimer()
-    callbacks = [es, lr, *([TimeLimit(o.max_train_seconds)] if o.max_train_seconds else []), timer,
-                 EpochProgress(epochs, "sketch"), ckpt]
-    train_b = BucketedBatches(data.train_pools, o.batch_size, o, train=True, seed=o.seed)
-    val_b = BucketedBatches(lambda _: data.eval_pools("validation"), 256, o, train=False)
+    if cluster is None:
+        if not resume:
+            checkpoints.clear(out)
+        ckpt = checkpoints.EpochCheckpoint(out, [es, lr], {"labels": labels, **o.to_dict()}, resume=resume)
+        first = ckpt.initial_epoch
+        epochs = first if ckpt.finished else o.epochs
+        callbacks = [es, lr, *([TimeLimit(o.max_train_seconds)] if o.max_train_seconds else []), timer,
+                     EpochProgress(epochs, "sketch"), ckpt]
+        train_ds = BucketedBatches(data.train_pools, o.batch_size, o, train=True, seed=o.seed).dataset(first)
+        val_ds = BucketedBatches(lambda _: data.eval_pools("validation"), 256, o, train=False).dataset()
+        steps, val_steps = o.steps_per_epoch, None
+    else:
+        first, epochs, ckpt = 0, o.epochs, None
+        w, per = cluster.workers, o.batch_size // cluster.workers
+        steps = steps_per_worker(data.shard_lengths("train"), w, o.pool_size, per)
+        steps = min(steps, o.steps_per_epoch) if o.steps_per_epoch else steps
+        val_per = max(1, 256 // w)
+        val_steps = steps_per_worker(data.shard_lengths("validation"), w, o.pool_size, val_per)
+        # each worker: its own shard files, its own augmentation stream, exactly `steps` batches a pass
+        train_ds = strategy.distribute_datasets_from_function(lambda ctx: BucketedBatches(
+            data.for_worker(ctx).train_pools, per, o, train=True, seed=(o.seed, ctx.input_pipeline_id)
+        ).dataset(0, max_batches=steps, repeat=True))
+        val_ds = strategy.distribute_datasets_from_function(lambda ctx: BucketedBatches(
+            lambda _: data.for_worker(ctx).eval_pools("validation"), val_per, o, train=False
+        ).dataset(0, max_batches=val_steps, repeat=True))
+        callbacks = [es, lr, timer, *([EpochProgress(epochs, "sketch")] if chief else []),
+                     keras.callbacks.BackupAndRestore(str(out / "backup"))]
     if verbose is None:
-        verbose = 1 if sys.stdout.isatty() else 0  # a live bar on a terminal; EpochProgress's lines always
-    print(f"training on {data.counts['train']} drawings of {len(labels)} categories "
-          f"({data.counts['validation']} validation, {data.counts['test']} test"
-          f"{'' if isinstance(data, InMemorySketchData) else ', streamed from ' + data.source})"
-          + (f"; resuming after epoch {first}" if first else ""), flush=True)
+        verbose = 1 if sys.stdout.isatty() and chief else 0  # a live bar on a terminal; EpochProgress's lines always
+    if chief:
+        print(f"training on {data.counts['train']} drawings of {len(labels)} categories "
+              f"({data.counts['validation']} validation, {data.counts['test']} test"
+              f"{'' if isinstance(data, InMemorySketchData) else ', streamed from ' + data.source})"
+              + (f"; {cluster.workers} workers, {steps} steps of {o.batch_size} an epoch" if cluster else "")
+              + (f"; resuming after epoch {first}" if first else ""), flush=True)
     # The drawings loaded so far are millions of long-lived objects that Python's collector would
     # walk on every full pass: frozen out of it, a default epoch ran 2 s (up to 8 s) shorter here.
     gc.collect()
     gc.freeze()
     t0 = time.monotonic()
     try:
-        model.fit(train_b.dataset(first), validation_data=val_b.dataset(), epochs=epochs, initial_epoch=first,
-                  steps_per_epoch=o.steps_per_epoch, callbacks=callbacks, verbose=verbose)
+        fit = model.fit(train_ds, validation_data=val_ds, epochs=epochs, initial_epoch=first, steps_per_epoch=steps,
+                        validation_steps=val_steps, callbacks=callbacks, verbose=verbose)
     finally:
         gc.unfreeze()
     train_seconds = time.monotonic() - t0
-    # EarlyStopping restores the best weights only when it stops training itself.
-    history = ckpt.history
+    # a multi-worker run restarted from its backup has the history of this process's epochs
+    history = ckpt.history if ckpt is not None else {k: [float(v) for v in vs] for k, vs in fit.history.items()}
     val_acc = history["val_accuracy"]
     best_epoch = int(np.argmax(val_acc))
+    # EarlyStopping restores the best weights only when it stops training itself.
     if es.best_weights is not None and es.stopped_epoch == 0:
         model.set_weights(es.best_weights)
+    # every worker saves (saving a distributed model runs collective ops), the others to a file of
+    # their own that they then remove: the multi-worker rule for checkpoints
+    weights = out / "model.weights.h5" if chief else out / "backup" / f".worker-{cluster.index}.weights.h5"
+    save_weights_atomic(model, weights)
+    if not chief:
+        weights.unlink(missing_ok=True)
+        return {}
 
     seen = min(data.counts["train"], (o.steps_per_epoch or 1 << 62) * o.batch_size)  # drawings an epoch
+    if cluster is not None:
+        seen = steps * o.batch_size
     tops, ys = [], []
     for pool in data.eval_pools("test"):
         tops.append(top_k_indices(predict_rows(model, pool.features)))
@@ -260,9 +312,12 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
         "drawings": dict(data.counts),
         "data": data.source,
         "streamed": not isinstance(data, InMemorySketchData),
+        "workers": cluster.workers if cluster else 1,
         "options": o.to_dict(),
     })
-    save_weights_atomic(model, out / "model.weights.h5")
+    if cluster is not None:
+        metrics["steps_per_epoch"] = steps
+        metrics["parameters"] = int(model.count_params())
     test = data.saved_test()
     save_rows(out / "test_split.npz", test.features, test.labels, test.key_ids)
     cal = data.calibration(o.calibration_samples, o.seed)
@@ -272,6 +327,8 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
     write_json_atomic(out / "metrics.json", metrics)
     write_report(out, metrics)
     checkpoints.clear(out)  # the results are whole: nothing left to resume
+    if cluster is not None:
+        shutil.rmtree(out / "backup", ignore_errors=True)  # BackupAndRestore removed its checkpoint
     print(f"test top-1 {metrics['top1']:.4f}, top-3 {metrics['top3']:.4f} "
           f"({metrics['count']} drawings); trained {train_seconds:.0f} s, {len(val_acc)} epochs", flush=True)
     return metrics

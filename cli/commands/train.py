@@ -41,6 +41,11 @@ def register(sub) -> None:
     ts.add_argument("--resume", action="store_true",
                     help="go on from the run folder's last checkpoint (written after every epoch), with the "
                          "same options, after the run was killed")
+    ts.add_argument("--local-workers", type=int,
+                    help="run N worker processes of one TF_CONFIG cluster on 127.0.0.1 (MultiWorkerMirroredStrategy; "
+                         "needs a prepared dataset); on real machines set TF_CONFIG on each and run the command there")
+    ts.add_argument("--max-restarts", type=int, default=3,
+                    help="with --local-workers: restarts of the whole cluster after a worker dies (default 3)")
     ts.add_argument("--no-augment", action="store_true")
     ts.add_argument("--resample-spacing", type=float,
                     help="arc-length resampling step of the model input in the 0..255 frame "
@@ -93,10 +98,15 @@ def sketch_options(a: argparse.Namespace):
 
 
 def train_sketch_command(a: argparse.Namespace) -> int:
+    if a.local_workers:
+        from inkcast.training.local_cluster import run_local_workers, without_option
+
+        argv = without_option(without_option(a.argv, "--local-workers"), "--max-restarts")
+        return run_local_workers(argv, a.local_workers, a.max_restarts)
     from inkcast.training.train_sketch import train_sketch_from_folder
 
-    train_sketch_from_folder(a.data, a.out, sketch_options(a), resume=a.resume)
-    print(f"run folder: {a.out} (metrics.json, model.weights.h5)")
+    if train_sketch_from_folder(a.data, a.out, sketch_options(a), resume=a.resume):  # {} on a worker but the chief
+        print(f"run folder: {a.out} (metrics.json, report.md, model.weights.h5)")
     return 0
 
 
