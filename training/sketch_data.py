@@ -12,6 +12,8 @@ source's, and the same seed trains the same model.
 
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -153,27 +155,79 @@ class StreamingSketchData:
         if buf:
             yield self._pool(buf)
 
+    def _split_pools(self, split: str, shuffle_seed: int | None) -> Iterator[Pool]:
+        """A split's pools, the next one made in a thread of its own while the current one is
+        trained on. A split that fits in one pool is read once and kept: sorted canonically, it is
+        the same pool whatever the shard order."""
+        if self.counts[split] <= self.pool_size and self.input_context is None:
+            cache = self.__dict__.setdefault("_whole", {})
+            if split not in cache:
+                cache[split] = next(self._pools(self._examples(split, shuffle_seed)))
+            yield cache[split]
+            return
+        yield from _ahead(self._pools(self._examples(split, shuffle_seed)))
+
     def train_pools(self, epoch: int) -> Iterator[Pool]:
         # the shard order's seed is drawn apart from the batches' generator ([seed, epoch]), so a
         # pool holding the whole split gets the in-memory source's batches exactly
         shuffle_seed = int(np.random.default_rng([self.seed, epoch, 1]).integers(1 << 31))
-        yield from self._pools(self._examples("train", shuffle_seed))
+        yield from self._split_pools("train", shuffle_seed)
 
     def eval_pools(self, split: str) -> Iterator[Pool]:
-        yield from self._pools(self._examples(split))
+        yield from self._split_pools(split, None)
 
     def calibration(self, n: int, seed: int) -> Pool:
-        """``InMemorySketchData.calibration``'s drawings: the canonical order of the training split
-        is known from (label, index) alone, read without decoding the points."""
-        keys = np.array([(int(e["label"]), int(e["index"])) for e in self._examples("train", points=False)], np.int64)
-        keys = keys[np.lexsort((keys[:, 1], keys[:, 0]))]
-        chosen = {tuple(k) for k in keys[stratified_positions(keys[:, 0], n, seed)].tolist()}
-        return self._pool([e for e in self._examples("train") if (int(e["label"]), int(e["index"])) in chosen])
+        """Up to n training drawings spread evenly over the categories, from the first training
+        pool (a random pool_size of the split): one pool read, not the split. When the split fits
+        in one pool this is ``InMemorySketchData.calibration``'s sample exactly."""
+        pool = next(self._split_pools("train", int(np.random.default_rng([seed, 2]).integers(1 << 31))))
+        chosen = stratified_positions(pool.labels, n, seed)
+        return Pool([pool.points[i] for i in chosen], [pool.features[i] for i in chosen], pool.labels[chosen],
+                    [pool.key_ids[i] for i in chosen])
 
     def saved_test(self, limit: int = MAX_SAVED_TEST) -> Pool:
         """Every k-th test drawing in reading order, at most ``limit`` (all when the split fits)."""
         step = max(1, -(-self.counts["test"] // limit))
         return self._pool([e for i, e in enumerate(self._examples("test")) if i % step == 0])
+
+
+def _ahead(items: Iterator[Pool]) -> Iterator[Pool]:
+    """``items``, each made one step ahead in a thread (reading and preprocessing a pool overlaps
+    the training steps on the one before; TensorFlow releases the GIL while it computes). When
+    the consumer stops early (a multi-worker pass ends at its step count), the thread stops too."""
+    q: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    done = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                pass
+        return False
+
+    def work():
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(done)
+        except BaseException as e:  # handed to the consumer, raised there
+            put(e)
+
+    threading.Thread(target=work, daemon=True).start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
 
 
 def open_sketch_data(data_dir: str | Path, options) -> InMemorySketchData | StreamingSketchData:
