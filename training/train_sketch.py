@@ -263,6 +263,8 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
               + (f"; resuming after epoch {first}" if first else ""), flush=True)
     # The drawings loaded so far are millions of long-lived objects that Python's collector would
     # walk on every full pass: frozen out of it, a default epoch ran 2 s (up to 8 s) shorter here.
+    if cluster is None:  # workers read their own shards, not the whole splits
+        data.preload()
     gc.collect()
     gc.freeze()
     t0 = time.monotonic()
