@@ -92,3 +92,22 @@ def test_prepare_refuses_a_drawing_outside_googles_frame(quickdraw_dir, tmp_path
     (src / "star.ndjson").write_text("\n".join(lines) + "\n")
     with pytest.raises(BadInputError, match=r"star\.ndjson:8: coordinates must be integers in 0\.\.255"):
         prepare(src, tmp_path / "out")
+
+
+def test_cli_prepare_then_train_streamed(quickdraw_dir, tmp_path, capsys):
+    from inkcast.main import main
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for c in ("apple", "star"):
+        (src / f"{c}.ndjson").write_text("".join((quickdraw_dir / f"{c}.ndjson").read_text().splitlines(True)[:150]))
+    assert main(["data", "prepare", str(src), "--out", str(tmp_path / "tfds"), "--shards", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "quickdraw_strokes: 300 drawings of 2 categories" in out and "drawings/s" in out
+    assert main(["train", "sketch", "--data", str(tmp_path / "tfds"), "--out", str(tmp_path / "run"), "--epochs", "1",
+                 "--pool-size", "100"]) == 0
+    m = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert m["streamed"] and m["options"]["pool_size"] == 100 and m["confusion_matrix"]["labels"] == ["apple", "star"]
+    assert main(["train", "sketch", "--data", str(tmp_path / "tfds"), "--out", str(tmp_path / "r2"),
+                 "--max-per-category", "5"]) == 2
+    assert "is a prepared dataset" in capsys.readouterr().err
