@@ -32,7 +32,7 @@ import numpy as np
 from inkcast.runtime.errors import BadInputError
 from inkcast.runtime.simplify import simplify
 
-from .ndjson import MAX_LINE_BYTES, iter_lines
+from .ndjson import MAX_LINE_BYTES, check_drawing, iter_lines, record_of
 
 FORMATS = ("simplified", "raw", "binary", "npz", "csv")
 SUFFIXES = {".ndjson": ("simplified", "raw"), ".bin": ("binary",), ".npz": ("npz",), ".csv": ("csv",)}
@@ -99,27 +99,7 @@ def read_file(path: str | Path, format: str | None = None, word: str | None = No
 def _ndjson(path: Path, word: str) -> Iterator[tuple[str, dict]]:
     for lineno, value in iter_lines(path):
         where = f"{path}:{lineno}"
-        yield where, ndjson_record(value, where, word)
-
-
-def ndjson_record(value: Any, where: str, word: str) -> dict:
-    """One parsed ndjson line -> a record: an object with key_id and drawing (key_id as str)."""
-    if not isinstance(value, dict):
-        raise BadInputError(f"{where}: expected a JSON object, got {type(value).__name__}")
-    for key in ("key_id", "drawing"):
-        if key not in value:
-            raise BadInputError(f"{where}: the record has no {key!r} field")
-    _check_drawing(value["drawing"], where)
-    value["key_id"] = str(value["key_id"])
-    value.setdefault("word", word)
-    return value
-
-
-def _check_drawing(drawing: Any, where: str) -> None:
-    """The shape every reader promises: a non-empty list of strokes, each a list. The values are
-    checked where the drawing is used (the preprocessing contract names the stroke and point)."""
-    if not isinstance(drawing, list) or not drawing or not all(isinstance(s, list) for s in drawing):
-        raise BadInputError(f"{where}: the drawing must be a non-empty list of strokes, got {json.dumps(drawing)[:60]}")
+        yield where, record_of(value, where, word)
 
 
 def _binary(path: Path, word: str) -> Iterator[tuple[str, dict]]:
@@ -270,7 +250,7 @@ def _csv(path: Path, word: str) -> Iterator[tuple[str, dict]]:
                 raise BadInputError(f"{where}: the drawing field is not JSON ({e.msg})") from None
             except RecursionError:
                 raise BadInputError(f"{where}: the drawing field is nested too deeply") from None
-            _check_drawing(drawing, where)
+            check_drawing(drawing, where)
             recognized = (row.get("recognized") or "").strip().lower()
             if recognized not in ("", "true", "false"):
                 raise BadInputError(f"{where}: recognized must be True or False, got {row['recognized']!r}")

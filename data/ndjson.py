@@ -18,9 +18,9 @@ from inkcast.runtime.errors import BadInputError
 MAX_LINE_BYTES = 16 << 20
 
 
-def iter_raw_lines(path: str | Path, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes]]:
-    """(line number, bytes) for each non-blank line of ``path``, unparsed; a line longer than
-    ``max_line_bytes`` raises ``BadInputError`` after reading at most that much of it."""
+def iter_raw_lines(path: str | Path, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, int, bytes]]:
+    """(line number, byte offset, bytes) for each non-blank line of ``path``, unparsed; a line
+    longer than ``max_line_bytes`` raises ``BadInputError`` after reading at most that much of it."""
     path = Path(path)
     try:
         f = open(path, "rb")
@@ -29,6 +29,7 @@ def iter_raw_lines(path: str | Path, max_line_bytes: int = MAX_LINE_BYTES) -> It
     with f:
         lineno = 0
         while True:
+            at = f.tell()
             raw = f.readline(max_line_bytes + 1)
             if not raw:
                 return
@@ -37,7 +38,7 @@ def iter_raw_lines(path: str | Path, max_line_bytes: int = MAX_LINE_BYTES) -> It
                 raise BadInputError(f"{path}:{lineno}: the line is longer than {max_line_bytes:,} bytes "
                                     "(not a Quick, Draw! record)")
             if raw.strip():
-                yield lineno, raw
+                yield lineno, at, raw
 
 
 def parse_line(path: str | Path, lineno: int, raw: bytes) -> Any:
@@ -60,26 +61,38 @@ def iter_lines(path: str | Path, max_line_bytes: int = MAX_LINE_BYTES) -> Iterat
 
     Memory stays bounded by ``max_line_bytes``: a longer line, bytes that are not UTF-8, JSON
     that is invalid or nested too deeply raise ``BadInputError`` naming file:line."""
-    for lineno, raw in iter_raw_lines(path, max_line_bytes):
+    for lineno, _, raw in iter_raw_lines(path, max_line_bytes):
         yield lineno, parse_line(path, lineno, raw)
 
 
-def iter_records(path: str | Path, required: tuple[str, ...] = ("key_id", "drawing"),
-                 recognized_only: bool = False) -> Iterator[tuple[int, dict]]:
-    """(line number, record) for each Quick, Draw! record; each must be an object with ``required``.
+def record_of(value: Any, where: str, word: str) -> dict:
+    """One parsed line -> a Quick, Draw! record: an object with ``key_id`` (returned as a string:
+    Google writes it as one, some copies as a number) and ``drawing`` (a non-empty list of
+    strokes, each a list: the values are checked where the drawing is used, by the preprocessing
+    contract, which names the stroke and point); ``word`` defaults to the category given."""
+    if not isinstance(value, dict):
+        raise BadInputError(f"{where}: expected a JSON object, got {type(value).__name__}")
+    for key in ("key_id", "drawing"):
+        if key not in value:
+            raise BadInputError(f"{where}: the record has no {key!r} field")
+    check_drawing(value["drawing"], where)
+    value["key_id"] = str(value["key_id"])
+    value.setdefault("word", word)
+    return value
 
-    ``key_id`` is returned as a string (Google writes it as a string, some copies as a number)."""
-    for lineno, rec in iter_lines(path):
-        if not isinstance(rec, dict):
-            raise BadInputError(f"{path}:{lineno}: expected a JSON object, got {type(rec).__name__}")
-        for key in required:
-            if key not in rec:
-                raise BadInputError(f"{path}:{lineno}: the record has no {key!r} field")
-        if recognized_only and rec.get("recognized") is False:
-            continue
-        if "key_id" in rec:
-            rec["key_id"] = str(rec["key_id"])
-        yield lineno, rec
+
+def check_drawing(drawing: Any, where: str) -> None:
+    """The shape every reader promises: a non-empty list of strokes, each a list."""
+    if not isinstance(drawing, list) or not drawing or not all(isinstance(s, list) for s in drawing):
+        raise BadInputError(f"{where}: the drawing must be a non-empty list of strokes, got {json.dumps(drawing)[:60]}")
+
+
+def iter_records(path: str | Path, recognized_only: bool = False) -> Iterator[tuple[int, dict]]:
+    """(line number, record) for each Quick, Draw! record of an ndjson file (``record_of``)."""
+    for lineno, value in iter_lines(path):
+        rec = record_of(value, f"{path}:{lineno}", Path(path).stem)
+        if not (recognized_only and rec.get("recognized") is False):
+            yield lineno, rec
 
 
 def iter_drawings(path: str | Path) -> Iterator[tuple[int, dict, Any]]:

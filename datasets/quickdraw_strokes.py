@@ -35,11 +35,11 @@ from typing import Any, Iterator
 import numpy as np
 import tensorflow_datasets as tfds
 
-from inkcast.data.formats import category_files, ndjson_record, read_file
-from inkcast.data.ndjson import MAX_LINE_BYTES, parse_line
+from inkcast.data.formats import category_files, read_file
+from inkcast.data.ndjson import MAX_LINE_BYTES, iter_raw_lines, parse_line, record_of
 from inkcast.data.quickdraw import SPLITS, QuickDrawOptions, split_of, split_of_record
 from inkcast.runtime.errors import BadInputError
-from inkcast.runtime.sketch_input import plain_points
+from inkcast.runtime.sketch_input import parse_plain_lists, plain_points
 
 NAME = "quickdraw_strokes"
 SHARDS = 16  # per split; multi-worker training shards the train split across workers by file
@@ -68,6 +68,7 @@ class QuickdrawStrokes(tfds.core.GeneratorBasedBuilder):
 
     def __init__(self, *, source: QuickDrawOptions | None = None, categories: list[str] | None = None, **kwargs):
         self.source, self.categories = source or QuickDrawOptions(), categories
+        self.line_offsets: dict = {}  # simplified files: the other splits' line offsets (_simplified_split)
         super().__init__(**kwargs)
 
     def _info(self) -> tfds.core.DatasetInfo:
@@ -101,10 +102,9 @@ class QuickdrawStrokes(tfds.core.GeneratorBasedBuilder):
         return {s: self._generate_examples(chosen, s) for s in SPLITS}
 
     def _generate_examples(self, files: list[tuple[int, str, Path, str]], split: str) -> Iterator[tuple[str, dict]]:
-        offsets = self.__dict__.setdefault("_line_offsets", {})  # shared by the three split passes
         for label, cat, path, fmt in files:
             if fmt == "simplified" and self.source.split_by == "key_id" and not self.source.recognized_only:
-                records = _simplified_split(path, cat, split, self.source, offsets)
+                records = _simplified_split(path, cat, split, self.source, self.line_offsets)
             else:
                 records = _records_of_split(path, fmt, cat, split, self.source)
             for index, where, rec in records:
@@ -133,7 +133,7 @@ def _simplified_split(path: Path, cat: str, split: str, o: QuickDrawOptions,
     splits' lines (about 20 % of them, 24 bytes each), which their passes then read directly."""
     def record(index: int, lineno: int, raw: bytes) -> tuple[int, str, dict]:
         where = f"{path}:{lineno}"
-        return index, where, ndjson_record(parse_line(path, lineno, raw), where, cat)
+        return index, where, record_of(parse_line(path, lineno, raw), where, cat)
 
     if path in offsets:
         with open(path, "rb") as f:
@@ -143,60 +143,32 @@ def _simplified_split(path: Path, cat: str, split: str, o: QuickDrawOptions,
         return
     kept: dict[str, list[tuple[int, int, int]]] = {s: [] for s in SPLITS if s != split}
     index = 0
-    with open(path, "rb") as f:
-        for lineno, at, raw in _lines_with_offsets(f, path):
-            if o.max_per_category is not None and index >= o.max_per_category:
-                break
-            m = _KEY_ID.search(raw)
-            if m is not None:
-                s = split_of(m.group(1).decode(), o.split_fractions)
-            else:  # key_id written otherwise (a number, spaced): parse the line to find it
-                s = split_of(record(index, lineno, raw)[2]["key_id"], o.split_fractions)
-            if s == split:
-                yield record(index, lineno, raw)
-            else:
-                kept[s].append((index, lineno, at))
-            index += 1
+    for lineno, at, raw in iter_raw_lines(path):
+        if o.max_per_category is not None and index >= o.max_per_category:
+            break
+        m = _KEY_ID.search(raw)
+        if m is not None:
+            s = split_of(m.group(1).decode(), o.split_fractions)
+        else:  # key_id written otherwise (a number, spaced): parse the line to find it
+            s = split_of(record(index, lineno, raw)[2]["key_id"], o.split_fractions)
+        if s == split:
+            yield record(index, lineno, raw)
+        else:
+            kept[s].append((index, lineno, at))
+        index += 1
     offsets[path] = kept
-
-
-def _lines_with_offsets(f, path: Path) -> Iterator[tuple[int, int, bytes]]:
-    """(line number, byte offset, bytes) of each non-blank line, each at most MAX_LINE_BYTES."""
-    lineno = 0
-    while True:
-        at = f.tell()
-        raw = f.readline(MAX_LINE_BYTES + 1)
-        if not raw:
-            return
-        lineno += 1
-        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            raise BadInputError(f"{path}:{lineno}: the line is longer than {MAX_LINE_BYTES:,} bytes")
-        if raw.strip():
-            yield lineno, at, raw
 
 
 def _google_points(drawing: Any) -> np.ndarray | None:
     """(n, 3) uint8 points of a drawing as Google's simplified files hold it (lists of Python ints
-    in 0..255), in a few NumPy calls; None for anything else (``plain_points`` then checks it)."""
-    if type(drawing) is not list or not drawing:
+    in 0..255), from ``parse_plain_lists`` in a few NumPy calls; None for anything else
+    (``plain_points`` then checks it and names the problem)."""
+    parsed = parse_plain_lists(drawing)
+    if parsed is None:
         return None
-    xs: list = []
-    ys: list = []
-    ends = []
-    for stroke in drawing:
-        if type(stroke) is not list or len(stroke) != 2:
-            return None
-        x, y = stroke
-        if type(x) is not list or type(y) is not list or not x or len(x) != len(y):
-            return None
-        xs += x
-        ys += y
-        ends.append(len(xs) - 1)
-    if not set(map(type, xs)) | set(map(type, ys)) <= {int}:
-        return None
-    try:
-        xy = np.array((xs, ys), dtype=np.uint8)  # NumPy refuses an int outside 0..255
-    except OverflowError:
+    xs, ys, ends = parsed
+    xy = np.array((xs, ys))
+    if xy.dtype.kind != "i" or xy.min() < 0 or xy.max() > 255:  # floats, or outside the frame
         return None
     pts = np.zeros((len(xs), 3), np.uint8)
     pts[:, 0], pts[:, 1] = xy

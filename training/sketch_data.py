@@ -40,6 +40,11 @@ class Pool:
     def __len__(self) -> int:
         return len(self.labels)
 
+    def take(self, positions: np.ndarray) -> "Pool":
+        """The drawings at ``positions``, in that order."""
+        return Pool([self.points[i] for i in positions], [self.features[i] for i in positions],
+                    np.asarray(self.labels)[positions], [self.key_ids[i] for i in positions])
+
 
 def stratified_positions(y: np.ndarray, n: int, seed: int) -> np.ndarray:
     """Up to n positions of ``y`` spread evenly over its labels (random within each), sorted."""
@@ -70,16 +75,11 @@ class InMemorySketchData:
     def eval_pools(self, split: str) -> Iterator[Pool]:
         yield self.pool(split)
 
-    def sample(self, split: str, positions: np.ndarray) -> Pool:
-        s = self.dataset[split]
-        return Pool([s.points[i] for i in positions], [s.features[i] for i in positions], s.y[positions],
-                    [s.key_ids[i] for i in positions])
-
     def calibration(self, n: int, seed: int) -> Pool:
-        return self.sample("train", stratified_positions(self.dataset["train"].y, n, seed))
+        return self.pool("train").take(stratified_positions(self.dataset["train"].y, n, seed))
 
     def saved_test(self, limit: int = MAX_SAVED_TEST) -> Pool:
-        return self.sample("test", np.arange(0, self.counts["test"], max(1, -(-self.counts["test"] // limit))))
+        return self.pool("test").take(np.arange(0, self.counts["test"], max(1, -(-self.counts["test"] // limit))))
 
 
 def dataset_dir(data_dir: str | Path) -> Path | None:
@@ -111,11 +111,12 @@ class StreamingSketchData:
         self.source = str(found)
         self.counts = {s: int(self.builder.info.splits[s].num_examples) for s in ("train", "validation", "test")}
         self.spacing, self.seed, self.pool_size, self.input_context = spacing, seed, pool_size, input_context
+        self.whole: dict[str, Pool] = {}  # splits that fit in one pool, read once (_split_pools)
 
     def for_worker(self, input_context) -> "StreamingSketchData":
         """This source as one worker of a cluster sees it: its own shard files of each split."""
         other = object.__new__(StreamingSketchData)
-        other.__dict__.update(self.__dict__, input_context=input_context)
+        other.__dict__.update(self.__dict__, input_context=input_context, whole={})
         return other
 
     def shard_lengths(self, split: str) -> list[int]:
@@ -163,10 +164,9 @@ class StreamingSketchData:
         trained on. A split that fits in one pool is read once and kept: sorted canonically, it is
         the same pool whatever the shard order."""
         if self.counts[split] <= self.pool_size and self.input_context is None:
-            cache = self.__dict__.setdefault("_whole", {})
-            if split not in cache:
-                cache[split] = next(self._pools(self._examples(split, shuffle_seed)))
-            yield cache[split]
+            if split not in self.whole:
+                self.whole[split] = next(self._pools(self._examples(split, shuffle_seed)))
+            yield self.whole[split]
             return
         yield from _ahead(self._pools(self._examples(split, shuffle_seed)))
 
@@ -193,9 +193,7 @@ class StreamingSketchData:
         pool (a random pool_size of the split): one pool read, not the split. When the split fits
         in one pool this is ``InMemorySketchData.calibration``'s sample exactly."""
         pool = next(self._split_pools("train", int(np.random.default_rng([seed, 2]).integers(1 << 31))))
-        chosen = stratified_positions(pool.labels, n, seed)
-        return Pool([pool.points[i] for i in chosen], [pool.features[i] for i in chosen], pool.labels[chosen],
-                    [pool.key_ids[i] for i in chosen])
+        return pool.take(stratified_positions(pool.labels, n, seed))
 
     def saved_test(self, limit: int = MAX_SAVED_TEST) -> Pool:
         """Every k-th test drawing in reading order, at most ``limit`` (all when the split fits)."""

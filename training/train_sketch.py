@@ -289,9 +289,8 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
         weights.unlink(missing_ok=True)
         return {}
 
-    seen = min(data.counts["train"], (o.steps_per_epoch or 1 << 62) * o.batch_size)  # drawings an epoch
-    if cluster is not None:
-        seen = steps * o.batch_size
+    # drawings an epoch: a multi-worker epoch's steps, else the split (or the optional cap's steps)
+    seen = steps * o.batch_size if cluster else min(data.counts["train"], (steps or 1 << 62) * o.batch_size)
     tops, ys = [], []
     for pool in data.eval_pools("test"):
         tops.append(top_k_indices(predict_rows(model, pool.features)))
