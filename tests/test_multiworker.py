@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from inkcast.runtime.errors import BadInputError
-from inkcast.training.distributed import Cluster, batches_in, cluster_from_env, steps_per_worker
+from inkcast.training.distributed import Cluster, cluster_from_env, steps_per_worker
+from inkcast.training.sketch_data import batches_in
 from inkcast.training.local_cluster import tf_config, without_option
 
 pytestmark = pytest.mark.slow

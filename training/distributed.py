@@ -20,6 +20,8 @@ from typing import Any
 
 from inkcast.runtime.errors import BadInputError
 
+from .sketch_data import batches_in
+
 
 @dataclass(frozen=True)
 class Cluster:
@@ -63,12 +65,6 @@ def make_strategy() -> Any:
     options = tf.distribute.experimental.CommunicationOptions(
         implementation=tf.distribute.experimental.CommunicationImplementation.RING)
     return tf.distribute.MultiWorkerMirroredStrategy(communication_options=options)
-
-
-def batches_in(n: int, pool_size: int, batch: int) -> int:
-    """Batches ``BucketedBatches`` cuts from n drawings read in pools of ``pool_size``."""
-    full, rest = divmod(n, pool_size)
-    return full * -(-pool_size // batch) + -(-rest // batch)
 
 
 def steps_per_worker(shard_lengths: list[int], workers: int, pool_size: int, batch: int) -> int:

@@ -46,6 +46,12 @@ class Pool:
                     np.asarray(self.labels)[positions], [self.key_ids[i] for i in positions])
 
 
+def batches_in(n: int, pool_size: int, batch: int) -> int:
+    """Batches ``BucketedBatches`` cuts from n drawings read in pools of ``pool_size``."""
+    full, rest = divmod(n, pool_size)
+    return full * -(-pool_size // batch) + -(-rest // batch)
+
+
 def stratified_positions(y: np.ndarray, n: int, seed: int) -> np.ndarray:
     """Up to n positions of ``y`` spread evenly over its labels (random within each), sorted."""
     rng = np.random.default_rng(seed)
@@ -71,6 +77,10 @@ class InMemorySketchData:
 
     def train_pools(self, epoch: int) -> Iterator[Pool]:
         yield self.pool("train")
+
+    def train_batches(self, batch: int) -> int:
+        """Batches in a training epoch: the one pool cut into batches."""
+        return -(-self.counts["train"] // batch)
 
     def eval_pools(self, split: str) -> Iterator[Pool]:
         yield self.pool(split)
@@ -184,6 +194,10 @@ class StreamingSketchData:
         # pool holding the whole split gets the in-memory source's batches exactly
         shuffle_seed = int(np.random.default_rng([self.seed, epoch, 1]).integers(1 << 31))
         yield from self._split_pools("train", shuffle_seed)
+
+    def train_batches(self, batch: int) -> int:
+        """Batches in a training epoch: each pool cut into batches."""
+        return batches_in(self.counts["train"], self.pool_size, batch)
 
     def eval_pools(self, split: str) -> Iterator[Pool]:
         yield from self._split_pools(split, None)
