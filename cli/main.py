@@ -1,4 +1,4 @@
-"""The `inkcast` command: data, train, export, evaluate, predict, forecast, bench, serve, sign, verify, demo.
+"""The `inkcast` command: data, train, export, evaluate, predict, forecast, bench, serve, sign, verify, setup, demo.
 
 Each command group lives in ``inkcast.commands``; commands that need TensorFlow (train, export,
 demo) import it only when they run, so `predict`, `evaluate`, `forecast` and `bench` work with
@@ -12,9 +12,9 @@ import sys
 
 from inkcast import __version__
 
-from .commands import bench, data, demo, evaluate, export, forecast, predict, serve, sign, train
+from .commands import bench, data, demo, evaluate, export, forecast, predict, serve, setup, sign, train
 
-COMMANDS = (data, train, export, evaluate, predict, forecast, bench, serve, sign, demo)
+COMMANDS = (data, train, export, evaluate, predict, forecast, bench, serve, sign, setup, demo)
 
 
 def _err(msg: str) -> int:

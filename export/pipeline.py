@@ -3,7 +3,8 @@
 For every task (the run folder's ``options.json`` names it; ``inkcast.tasks`` has its spec):
 convert each variant (``variants.VARIANTS``), read its tensor details from the file, run it
 through the runtime's own engine on the run's test split, judge it against the Keras model (the
-spec's ``judge``), and log it. Every failure is collected first and then the export is refused
+spec's ``judge``), and log it. A ``.tflite`` file gets its TFLite metadata (``tflite_metadata``)
+before it is run, so every check holds for the file that ships. Every failure is collected first and then the export is refused
 whole: nothing is written unless every asked-for variant passes (``allow_drop`` writes quantized
 variants beyond ``max_drop`` anyway, marked). The bundle folder is swapped in atomically.
 """
@@ -27,6 +28,7 @@ from .accuracy_report import accuracy_report
 from .bundle_writer import write_bundle
 from .errors import ExportValidationError
 from .model_io import io_details
+from .tflite_metadata import MetadataWriterError, add_metadata, writer_python
 from .variants import VARIANTS, Conversion
 
 
@@ -43,6 +45,9 @@ class ExportOptions:
     calibration_samples: int = 500  # training inputs used to calibrate integer variants
     onnx_opset: int = 17
     tolerance: Any = None  # float32 variants: the task's tolerance dataclass (None: its defaults)
+    # write TFLite model metadata (name, tensor descriptions, a classifier's labels) into the
+    # .tflite variants: needs the metadata writer's environment (inkcast setup metadata-writer)
+    tflite_metadata: bool = True
 
 
 def run_task(run_dir: str | Path) -> str:
@@ -81,7 +86,10 @@ def export_run(run_dir: str | Path, out_dir: str | Path, options: ExportOptions 
     spec = spec_for(run_task(run))
     formats, named = resolve_formats(spec, o.formats)
     tolerance = o.tolerance or spec.default_tolerance()
+    tflite_md = o.tflite_metadata and any(VARIANTS[f].backend == "tflite" for f in formats)
+    writer = writer_python() if tflite_md else None  # missing: said now, before any work
     ref = spec.load_reference(run, o.calibration_samples)
+    metadata = spec.tflite_metadata(ref) if tflite_md else None
     log(f"Keras reference on {len(ref.inputs)} test items ...")
     conv = Conversion(spec, ref, o.onnx_opset)
     variants: dict[str, Any] = {}
@@ -98,12 +106,15 @@ def export_run(run_dir: str | Path, out_dir: str | Path, options: ExportOptions 
             path = Path(tmp) / v.file
             try:
                 data = v.make(conv)
+                written = None
+                if metadata is not None and v.backend == "tflite":  # before validation: check the file that ships
+                    data, written = add_metadata(data, metadata, writer)
                 path.write_bytes(data)
                 io = io_details(path, v.backend)
                 quant = {"input": io["input"]["quantization"], "output": io["output"]["quantization"]}
                 model = open_model(path, v.backend, quantization=quant)
                 outputs = spec.run_file(model, ref)
-            except ExportValidationError:
+            except (ExportValidationError, MetadataWriterError):
                 raise
             except Exception as e:  # a converter or runtime refusal: report it in its own words
                 msg = f"{type(e).__name__}: {' '.join(str(e).split())[:400]}"
@@ -124,7 +135,8 @@ def export_run(run_dir: str | Path, out_dir: str | Path, options: ExportOptions 
                               "input": io["input"], "output": io["output"], "quantization": quant,
                               "accuracy": j.accuracy, **j.extra, "passed": ok,
                               **({} if ok else {"allowed_drop": True, "problem": j.problem}),
-                              **(v.manifest_notes(conv) if v.manifest_notes else {})}
+                              **(v.manifest_notes(conv) if v.manifest_notes else {}),
+                              **({"tflite_metadata": written} if written else {})}
             files[v.file] = path
             opened[name] = model
         if failures:

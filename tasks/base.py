@@ -110,6 +110,26 @@ class TaskSpec:
     def onnx_metadata(self, ref: Reference) -> dict[str, str]:
         raise NotImplementedError
 
+    model_title = ""  # the TFLite metadata's model name
+    data_license = ""  # the training data's terms, for the TFLite metadata's license field
+
+    def model_description(self, ref: Reference) -> str:
+        """One paragraph for the TFLite metadata: what the model does and where its input contract is."""
+        raise NotImplementedError
+
+    def tflite_metadata(self, ref: Reference) -> Any:
+        """What the ``.tflite`` variants carry (``export.tflite_metadata``): the manifest's tensor
+        descriptions, the preprocessing, and a classifier's labels."""
+        import inkcast
+        from inkcast.export.tflite_metadata import TfliteMetadata
+
+        f = self.manifest_fields(ref)
+        return TfliteMetadata(
+            name=self.model_title, description=self.model_description(ref), version=inkcast.__version__,
+            author="inkcast", license="; ".join(x for x in ("inkcast: Apache-2.0", self.data_license) if x),
+            input_name=f["input"]["name"], input_description=f["input"]["description"],
+            output_name=f["output"]["name"], output_description=f["output"]["description"], labels=ref.labels)
+
     def run_file(self, model: Any, ref: Reference) -> np.ndarray:
         """Outputs of an opened model file (``runtime.backends.open_model``) on the test inputs."""
         raise NotImplementedError

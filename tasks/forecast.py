@@ -128,6 +128,14 @@ class ForecastSpec(TaskSpec):
         return {"task": self.name, "producer": f"inkcast {inkcast.__version__}",
                 "preprocessing": json.dumps(ref.preprocessing.to_dict())}
 
+    model_title = "inkcast 7-day forecaster"
+
+    def model_description(self, ref: Reference) -> str:
+        prep: ForecastPreprocessing = ref.preprocessing
+        return (f"Forecasts the next {prep.horizon} days of a daily series from its last {prep.window} values. "
+                "Inputs and outputs follow the inkcast preprocessing contract (runtime/forecast_preprocess.py) "
+                "with these parameters: " + json.dumps(prep.to_dict(), sort_keys=True))
+
     def run_file(self, model: Any, ref: Reference) -> np.ndarray:
         return model.run(np.stack(ref.inputs))
 

@@ -175,6 +175,15 @@ class SketchSpec(TaskSpec):
         return {"labels": json.dumps(ref.labels), "preprocessing": json.dumps(ref.preprocessing.to_dict()),
                 "task": self.name, "producer": f"inkcast {inkcast.__version__}"}
 
+    model_title = "inkcast sketch recognizer"
+    data_license = "trained on Google's Quick, Draw! dataset: CC BY 4.0"
+
+    def model_description(self, ref: Reference) -> str:
+        return (f"Recognizes a drawing among {len(ref.labels or [])} Quick, Draw! categories from its pen strokes. "
+                "The input is the drawing after the inkcast preprocessing contract (docs/CONTRACT.md; test "
+                "vectors in the bundle's conformance.json) with these parameters: "
+                + json.dumps(ref.preprocessing.to_dict(), sort_keys=True))
+
     def run_file(self, model: Any, ref: Reference) -> np.ndarray:
         from inkcast.runtime.backends import run_by_length
 

@@ -104,6 +104,7 @@ def test_wheel_with_tflite_extra_recognizes_without_tensorflow(tmp_path, sketch_
     assert not dists & TF_DISTS and not any(d.startswith("tensorflow") for d in dists), sorted(dists)
     assert "onnxruntime" not in dists, "the tflite extra alone must not pull in onnxruntime"
     assert not dists & SIGNING_DISTS, "the runtime install must not pull in a signing library"
+    assert "mediapipe" not in dists, "the TFLite metadata writer is export's, in an environment of its own"
     assert out["tf_modules"] == [] and out["tf_attempted"] == [], out
 
     labels = json.loads((sketch_bundle / "manifest.json").read_text())["labels"]

@@ -18,6 +18,9 @@ def register(sub) -> None:
                     help="write variants beyond --max-drop anyway, marked in the manifest")
     ex.add_argument("--calibration-samples", type=int, default=500,
                     help="training inputs used to calibrate integer variants (default 500)")
+    ex.add_argument("--no-tflite-metadata", dest="tflite_metadata", action="store_false",
+                    help="leave TFLite model metadata (name, tensor descriptions, labels) out of the .tflite "
+                         "files; it needs the writer's environment: inkcast setup metadata-writer")
     ex.set_defaults(func=export_command)
 
 
@@ -29,5 +32,6 @@ def export_command(a: argparse.Namespace) -> int:
     from inkcast.export.pipeline import ExportOptions, export_run
 
     export_run(a.run_dir, a.out, ExportOptions(formats=formats_arg(a.formats), max_drop=a.max_drop,
-                                               allow_drop=a.allow_drop, calibration_samples=a.calibration_samples))
+                                               allow_drop=a.allow_drop, calibration_samples=a.calibration_samples,
+                                               tflite_metadata=a.tflite_metadata))
     return 0
