@@ -2,11 +2,12 @@
 
 It answers GET with Range support (206 + Content-Range), and can be told, per URL path, to cut
 the body after some bytes (the connection closes mid-transfer), to answer 404, or to answer 500
-a number of times before it behaves. Every request is logged (path, Range header)."""
+a number of times before it behaves, or to send slowly. Every request is logged (path, Range header)."""
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,6 +20,7 @@ class Faults:
     status: dict[str, int] = field(default_factory=dict)  # path -> status, always
     errors_before_ok: dict[str, int] = field(default_factory=dict)  # path -> 500s still to send
     ignore_range: bool = False
+    bytes_per_second: float | None = None  # send bodies in 16 KiB pieces at this rate (None: at once)
 
 
 class BucketServer:
@@ -67,7 +69,16 @@ class BucketServer:
                     self.wfile.flush()
                     self.close_connection = True
                     return
-                self.wfile.write(body)
+                if f.bytes_per_second is None:
+                    self.wfile.write(body)
+                    return
+                piece = 16 << 10
+                try:
+                    for i in range(0, len(body), piece):
+                        self.wfile.write(body[i : i + piece])
+                        time.sleep(piece / f.bytes_per_second)
+                except (BrokenPipeError, ConnectionResetError):  # the client was killed
+                    self.close_connection = True
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"

@@ -153,3 +153,102 @@ def test_a_full_disk_during_export_is_a_clear_error_and_keeps_the_old_bundle(ske
     whole_after.verify_all()
     assert set(json.loads(before)["variants"]) == {"onnx-float32"}
     assert [p.name for p in small_tmpfs.iterdir()] == ["bundle"]  # the partial new bundle is gone
+
+
+CLI = [sys.executable, "-c", "import sys; from inkcast.main import main; sys.exit(main())"]
+
+
+def _split_keys(data_dir: Path) -> dict[str, list[str]]:
+    """Every split's key_ids of a prepared dataset, sorted."""
+    import tensorflow_datasets as tfds
+
+    from inkcast.training.sketch_data import dataset_dir
+
+    builder = tfds.builder_from_directory(str(dataset_dir(data_dir)))
+    return {s: sorted(e["key_id"].decode() for e in tfds.as_numpy(builder.as_dataset(split=s)))
+            for s in ("train", "validation", "test")}
+
+
+def test_kill_9_during_data_prepare_never_leaves_a_half_dataset(quickdraw_dir, prepared, tmp_path):
+    """``inkcast data prepare`` killed while it writes: the data_dir holds no dataset or a whole
+    one, and the next run finishes on top of the debris with the same drawings as a clean run."""
+    from inkcast.training.sketch_data import dataset_dir
+
+    out = tmp_path / "tfds"
+    cmd = [*CLI, "data", "prepare", str(quickdraw_dir), "--out", str(out), "--max-per-category", "1200",
+           "--shards", "4"]  # the options of the `prepared` fixture
+
+    def writing() -> bool:  # TFDS writes into a `*.incomplete*` folder that it renames when done
+        return any("incomplete" in p.name for p in out.rglob("*")) if out.exists() else False
+
+    def start_and_wait_for_writing() -> tuple[subprocess.Popen, float]:
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        t0 = time.monotonic()
+        while not writing() and p.poll() is None and time.monotonic() - t0 < 120:
+            time.sleep(0.01)
+        return p, time.monotonic()
+
+    p, began = start_and_wait_for_writing()  # a clean run: how long its writing lasts
+    assert p.wait(timeout=300) == 0
+    span = time.monotonic() - began
+    expected = _split_keys(prepared)
+    assert _split_keys(out) == expected
+    shutil.rmtree(out)
+
+    rng = random.Random(11)
+    outcomes = {"none": 0, "whole": 0}
+    for trial in range(6):
+        p, _ = start_and_wait_for_writing()
+        time.sleep(rng.uniform(0, span))
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=60)
+        if dataset_dir(out) is None:
+            outcomes["none"] += 1
+        else:  # finished before the kill: it must be whole
+            assert _split_keys(out) == expected
+            outcomes["whole"] += 1
+            shutil.rmtree(out)
+    print(f"kill -9 during data prepare: 6 trials, {outcomes['none']} left no dataset, "
+          f"{outcomes['whole']} a whole one, 0 half")
+    assert outcomes["none"] > 0
+    # the debris of the last kill does not stop the next run, nor change what it writes
+    assert subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT).returncode == 0
+    assert _split_keys(out) == expected
+
+
+def test_kill_9_during_downloads_never_leaves_a_half_file(data_dir, tmp_path):
+    """``inkcast data download`` killed mid-transfer, many times: a file under its own name is
+    always whole; each run resumes what the last one left (HTTP Range), and the last run ends whole."""
+    from tests.bucket_server import BucketServer, Faults, shared_bucket
+
+    cats = ["apple", "candle", "eyeglasses", "fork", "star"]
+    source = {c: (data_dir / "quickdraw" / f"{c}.ndjson").read_bytes() for c in cats}
+    out = tmp_path / "dl"
+    rng = random.Random(3)
+    trials, complete_after = 8, []
+    with BucketServer(shared_bucket(data_dir), Faults(bytes_per_second=5e5)) as s:
+        cmd = [*CLI, "data", "download", "--categories", ",".join(cats), "--out", str(out), "--base-url", s.base_url,
+               "--workers", "3"]
+        for trial in range(trials):
+            p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+            time.sleep(rng.uniform(0.5, 4.0))
+            p.send_signal(signal.SIGKILL)
+            p.wait(timeout=60)
+            named = sorted(out.glob("*.ndjson")) if out.exists() else []
+            for f in named:  # under its own name: whole, byte for byte
+                assert f.read_bytes() == source[f.stem], f"{f.name} is not whole after kill {trial + 1}"
+            complete_after.append(len(named))
+            if len(named) == len(cats):  # all done before the kill: start over, to kill more transfers
+                shutil.rmtree(out)
+        resumed = [r for _, r in s.log if r and not r.endswith("=0-")]
+        shutil.rmtree(out, ignore_errors=True)
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        time.sleep(2.5)  # past the first 1 MiB piece of each file
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=60)
+        assert subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT).returncode == 0
+    print(f"kill -9 during downloads: {trials} trials, whole files after each: {complete_after}, "
+          f"{len(resumed)} requests resumed a partial file, 0 half files")
+    assert resumed, "no run continued a partial file"
+    assert {f.stem: f.read_bytes() for f in out.glob("*.ndjson")} == source
+    assert not list((out / ".partial").glob("*")) if (out / ".partial").exists() else True
