@@ -13,6 +13,7 @@ needs, and the runtime install stays free of an HTTP client dependency.
 
 from __future__ import annotations
 
+import errno
 import http.client
 import os
 import sys
@@ -152,6 +153,9 @@ def _fetch(url: str, part: Path, o: DownloadOptions, progress: Progress) -> None
                 raise DownloadError(f"{url}: HTTP {e.code} {e.reason}") from None
             error = f"HTTP {e.code} {e.reason}"
         except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
+            if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):  # retrying cannot help
+                raise DownloadError(f"{url}: no space left on the device writing {part} ({part.stat().st_size:,} "
+                                    "bytes kept): free space and run again to resume") from None
             error = f"{type(e).__name__}: {getattr(e, 'reason', None) or e}"
         if attempt >= o.retries:
             raise DownloadError(f"{url}: gave up after {attempt + 1} attempts (last: {error})")

@@ -12,6 +12,7 @@ bundle (the test is skipped where this machine may not mount one).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import shutil
@@ -125,17 +126,23 @@ def test_kill_9_during_real_exports_keeps_the_previous_bundle(sketch_run, sketch
         assert (out / MANIFEST).read_bytes() == original or set(b.variants) == {"onnx-float32"}
 
 
-@pytest.fixture()
-def small_tmpfs(tmp_path):
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True, text=True)
+@contextlib.contextmanager
+def tmpfs(where: Path, size: str):
+    """A real tmpfs of ``size`` mounted at ``where`` (the test is skipped where none can be mounted)."""
+    where.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True, text=True)
     if r.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({r.stderr.strip()})")
     try:
-        yield mount
+        yield where
     finally:
-        subprocess.run(["umount", str(mount)], capture_output=True)
+        subprocess.run(["umount", str(where)], capture_output=True)
+
+
+@pytest.fixture()
+def small_tmpfs(tmp_path):
+    with tmpfs(tmp_path / "disk", "4m") as mount:
+        yield mount
 
 
 def test_a_full_disk_during_export_is_a_clear_error_and_keeps_the_old_bundle(sketch_run, small_tmpfs, capsys):
@@ -252,3 +259,34 @@ def test_kill_9_during_downloads_never_leaves_a_half_file(data_dir, tmp_path):
     assert resumed, "no run continued a partial file"
     assert {f.stem: f.read_bytes() for f in out.glob("*.ndjson")} == source
     assert not list((out / ".partial").glob("*")) if (out / ".partial").exists() else True
+
+
+def test_a_full_disk_during_data_prepare_is_a_clear_error_and_leaves_no_dataset(quickdraw_dir, tmp_path, capsys):
+    from inkcast.main import main
+    from inkcast.training.sketch_data import dataset_dir
+
+    with tmpfs(tmp_path / "disk", "300k") as disk:  # the 6,000 drawings take about 1.4 MB
+        rc = main(["data", "prepare", str(quickdraw_dir), "--out", str(disk / "tfds"), "--max-per-category", "1200",
+                   "--shards", "4"])
+        err = capsys.readouterr().err
+        assert rc == 2 and "no space left on the device" in err and "nothing was kept" in err, err
+        assert dataset_dir(disk / "tfds") is None
+        assert not [p for p in disk.rglob("*") if "incomplete" in p.name]
+
+
+def test_a_full_disk_during_downloads_is_a_clear_error_and_keeps_whole_files_only(data_dir, tmp_path, capsys):
+    from inkcast.main import main
+
+    from tests.bucket_server import BucketServer, shared_bucket
+
+    cats = ["apple", "candle", "eyeglasses", "fork", "star"]  # 7.3 MB in all
+    with tmpfs(tmp_path / "disk", "3m") as disk, BucketServer(shared_bucket(data_dir)) as s:
+        rc = main(["data", "download", "--categories", ",".join(cats), "--out", str(disk / "dl"),
+                   "--base-url", s.base_url, "--workers", "2"])
+        err = capsys.readouterr().err
+        assert rc == 2 and "no space left on the device" in err and "run again to resume" in err, err
+        named = sorted((disk / "dl").glob("*.ndjson"))
+        assert 0 < len(named) < len(cats)
+        for f in named:
+            assert f.read_bytes() == (data_dir / "quickdraw" / f.name).read_bytes()
+        assert len([r for p, r in s.log]) == len(cats)  # a full disk is not retried
