@@ -13,7 +13,6 @@ needs, and the runtime install stays free of an HTTP client dependency.
 
 from __future__ import annotations
 
-import errno
 import http.client
 import os
 import sys
@@ -30,6 +29,7 @@ from urllib.parse import quote
 
 from inkcast.runtime.errors import BadInputError, InkcastError
 
+from .files import is_disk_full
 from .formats import read_file
 
 BASE_URL = "https://storage.googleapis.com/quickdraw_dataset"
@@ -153,7 +153,7 @@ def _fetch(url: str, part: Path, o: DownloadOptions, progress: Progress) -> None
                 raise DownloadError(f"{url}: HTTP {e.code} {e.reason}") from None
             error = f"HTTP {e.code} {e.reason}"
         except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
-            if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):  # retrying cannot help
+            if is_disk_full(e):
                 raise DownloadError(f"{url}: no space left on the device writing {part} ({part.stat().st_size:,} "
                                     "bytes kept): free space and run again to resume") from None
             error = f"{type(e).__name__}: {getattr(e, 'reason', None) or e}"

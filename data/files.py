@@ -6,12 +6,25 @@ a crash leaves the old file or the new one, never half of either.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Iterator
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # no room to write: retrying cannot help
+
+
+def is_disk_full(e: BaseException | None) -> bool:
+    """``e``, or an exception it came from, is a full disk: an OSError with a ``DISK_FULL``
+    errno, or TensorFlow's message for one (TFDS wraps it in a RuntimeError)."""
+    while e is not None:
+        if (isinstance(e, OSError) and e.errno in DISK_FULL) or "No space left on device" in str(e):
+            return True
+        e = e.__cause__ or e.__context__
+    return False
 
 
 @contextmanager

@@ -27,7 +27,6 @@ Apache Beam (``pip install apache-beam``) -- see ``docs/DATASET.md``.
 from __future__ import annotations
 
 import dataclasses
-import errno
 import re
 import sys
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import Any, Iterator
 import numpy as np
 import tensorflow_datasets as tfds
 
+from inkcast.data.files import is_disk_full
 from inkcast.data.formats import category_files, read_file
 from inkcast.data.ndjson import MAX_LINE_BYTES, iter_raw_lines, parse_line, record_of
 from inkcast.data.quickdraw import SPLITS, QuickDrawOptions, split_of, split_of_record
@@ -220,7 +220,7 @@ def prepare(source_dir: str | Path, data_dir: str | Path, options: PrepareOption
         builder.download_and_prepare(download_config=_DownloadConfig(
             manual_dir=str(source_dir), num_shards=o.shards, try_download_gcs=False))
     except Exception as e:
-        if _disk_full(e):  # TFDS wraps TensorFlow's own error in a RuntimeError: say it plainly
+        if is_disk_full(e):  # TFDS wraps TensorFlow's own error in a RuntimeError: say it plainly
             raise PrepareError(f"{data_dir}: no space left on the device while writing the dataset; nothing was "
                                "kept (TFDS writes into an incomplete folder and removes it): free space or choose "
                                "another --out") from None
@@ -230,12 +230,3 @@ def prepare(source_dir: str | Path, data_dir: str | Path, options: PrepareOption
 
 class PrepareError(InkcastError):
     """The dataset could not be written (a full disk); nothing half-written is left."""
-
-
-def _disk_full(e: BaseException | None) -> bool:
-    """``e`` or an exception it came from is a full disk (ENOSPC, or TensorFlow's message for it)."""
-    while e is not None:
-        if (isinstance(e, OSError) and e.errno == errno.ENOSPC) or "No space left on device" in str(e):
-            return True
-        e = e.__cause__ or e.__context__
-    return False

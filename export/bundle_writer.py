@@ -22,6 +22,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Mapping
 
+from inkcast.data.files import is_disk_full
 from inkcast.runtime.bundle import MANIFEST, MANIFEST_DIGEST, digest_line
 
 from .errors import BundleWriteError
@@ -123,7 +124,7 @@ def write_bundle(out_dir: str | Path, files: Mapping[str, bytes | Path], manifes
     except OSError as e:
         shutil.rmtree(tmp, ignore_errors=True)
         kept = "the previous bundle is unchanged" if out.exists() else "no bundle was written"
-        if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        if is_disk_full(e):
             raise BundleWriteError(f"{out}: no space left on the device while writing "
                                    f"{Path(e.filename).name if e.filename else 'the bundle'}; {kept}") from None
         raise BundleWriteError(f"{out}: cannot write the bundle ({e.strerror}: {e.filename}); {kept}") from None

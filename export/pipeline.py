@@ -4,8 +4,8 @@ For every task (the run folder's ``options.json`` names it; ``inkcast.tasks`` ha
 convert each variant (``variants.VARIANTS``), read its tensor details from the file, run it
 through the runtime's own engine on the run's test split, judge it against the Keras model (the
 spec's ``judge``), and log it. A ``.tflite`` file gets its TFLite metadata (``tflite_metadata``)
-before it is run, so every check holds for the file that ships. Every failure is collected first and then the export is refused
-whole: nothing is written unless every asked-for variant passes (``allow_drop`` writes quantized
+before it is run, so every check holds for the file that ships. Every failure is collected first
+and then the export is refused whole: nothing is written unless every asked-for variant passes (``allow_drop`` writes quantized
 variants beyond ``max_drop`` anyway, marked). The bundle folder is swapped in atomically.
 """
 

@@ -83,14 +83,14 @@ def install_writer(target: str | Path | None = None, log: Callable[[str], None] 
     if target.is_file():
         raise MetadataWriterError(f"{target} is a Python, not a folder to install into: install "
                                   f"{WRITER_REQUIREMENTS[0]} into it with its own pip")
-    if _python_in(target).is_file() and _works(_python_in(target)):
+    if _works(_python_in(target)):
         log(f"{WRITER_NAME} is already installed at {target}")
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         log(f"making {target} with {' '.join(WRITER_REQUIREMENTS)} ...")
-        subprocess.run([sys.executable, "-m", "venv", str(tmp)], check=True)
+        _run([sys.executable, "-m", "venv", str(tmp)], "could not make a venv for the writer")
         _run([str(_python_in(tmp)), "-m", "pip", "install", "--disable-pip-version-check", "-q",
               *WRITER_REQUIREMENTS], "pip could not install the writer")
         if not _works(_python_in(tmp)):
@@ -105,6 +105,8 @@ def install_writer(target: str | Path | None = None, log: Callable[[str], None] 
 
 
 def _works(python: Path) -> bool:
+    if not python.is_file():
+        return False
     probe = "from mediapipe.tasks.python.metadata.metadata_writers import metadata_info"
     return subprocess.run([str(python), "-c", probe], capture_output=True).returncode == 0
 

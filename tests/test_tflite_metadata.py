@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inkcast.export.tflite_metadata import (ENV_VAR, LABELS_FILE, MetadataWriterError, add_metadata,
+from inkcast.export.tflite_metadata import (ENV_VAR, LABELS_FILE, MetadataWriterError, TfliteMetadata, add_metadata,
                                             install_writer, read_metadata)
 from inkcast.runtime.backends import open_model
+from inkcast.tasks import spec_for
 
 pytestmark = pytest.mark.slow
 
@@ -75,12 +76,9 @@ def test_metadata_changes_no_answer_and_the_bytes_are_reproducible(bare_model, s
         read_metadata(bare_model)  # an export told to leave it out has none
     tflite = _tflite_variants(sketch_bundle)["tflite-float32"]
     with_md = (sketch_bundle / tflite["file"]).read_bytes()
-    from inkcast.tasks import spec_for
-
+    # the bundle's metadata as read back, written again onto the bare file
     md_of_bundle = read_metadata(sketch_bundle / tflite["file"])["metadata"]
     labels = json.loads((sketch_bundle / "manifest.json").read_text())["labels"]
-    from inkcast.export.tflite_metadata import TfliteMetadata
-
     sub = md_of_bundle["subgraph_metadata"][0]
     md = TfliteMetadata(name=md_of_bundle["name"], description=md_of_bundle["description"],
                         version=md_of_bundle["version"], author=md_of_bundle["author"],

@@ -226,6 +226,14 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
     else:
         raise ValueError(f"unknown schedule {o.schedule!r}; choose cosine or plateau")
     timer = EpochTimer()
+    # One endless pipeline cut into epochs of a known count of steps: Keras then keeps its
+    # iterator across epochs. Given a fresh one each epoch, it freed the last one for up to
+    # 10 s between epochs here (about every other epoch; 110 s of a 24-epoch run). A cluster's
+    # epoch is the fewest batches any worker's shards give, so every worker runs the same steps.
+    w = cluster.workers if cluster is not None else 1
+    steps = (data.train_batches(o.batch_size) if cluster is None
+             else steps_per_worker(data.shard_lengths("train"), w, o.pool_size, o.batch_size // w))
+    steps = min(steps, o.steps_per_epoch or steps)
     if cluster is None:
         if not resume:
             checkpoints.clear(out)
@@ -234,19 +242,13 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
         epochs = first if ckpt.finished else o.epochs
         callbacks = [es, lr, *([TimeLimit(o.max_train_seconds)] if o.max_train_seconds else []), timer,
                      EpochProgress(epochs, "sketch"), ckpt]
-        # One endless pipeline cut into epochs of a known count of steps: Keras then keeps its
-        # iterator across epochs. Given a fresh one each epoch, it freed the last one for up to
-        # 10 s between epochs here (about every other epoch; 110 s of a 24-epoch run).
-        steps = min(data.train_batches(o.batch_size), o.steps_per_epoch or 1 << 62)
         train_ds = BucketedBatches(data.train_pools, o.batch_size, o, train=True, seed=o.seed).dataset(
             first, max_batches=steps, repeat=True)
         val_ds = BucketedBatches(lambda _: data.eval_pools("validation"), 256, o, train=False).dataset()
         val_steps = None
     else:
         first, epochs, ckpt = 0, o.epochs, None
-        w, per = cluster.workers, o.batch_size // cluster.workers
-        steps = steps_per_worker(data.shard_lengths("train"), w, o.pool_size, per)
-        steps = min(steps, o.steps_per_epoch) if o.steps_per_epoch else steps
+        per = o.batch_size // w
         val_per = max(1, 256 // w)
         val_steps = steps_per_worker(data.shard_lengths("validation"), w, o.pool_size, val_per)
         # each worker: its own shard files, its own augmentation stream, exactly `steps` batches a pass
@@ -295,7 +297,7 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
         return {}
 
     # drawings an epoch: a multi-worker epoch's steps, else the split (or the optional cap's steps)
-    seen = steps * o.batch_size if cluster else min(data.counts["train"], (steps or 1 << 62) * o.batch_size)
+    seen = steps * o.batch_size if cluster else min(data.counts["train"], steps * o.batch_size)
     tops, ys = [], []
     for pool in data.eval_pools("test"):
         tops.append(top_k_indices(predict_rows(model, pool.features)))
