@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ARGS = ["--max-per-category", "300", "--epochs", "4", "--patience", "10"]
+ARGS = ["--max-per-category", "300", "--epochs", "4"]  # no early stopping: the default
 
 
 def _train(quickdraw_dir: Path, out: Path, *extra: str) -> subprocess.Popen:
@@ -91,6 +91,7 @@ def test_resume_refuses_without_a_checkpoint_or_with_other_options(quickdraw_dir
     os.kill(p.pid, signal.SIGKILL)
     p.wait()
     r = subprocess.run([sys.executable, "-m", "inkcast", "train", "sketch", "--data", str(quickdraw_dir), "--out",
-                        str(tmp_path / "k"), "--max-per-category", "300", "--epochs", "5", "--resume"],
+                        str(tmp_path / "k"), "--max-per-category", "300", "--epochs", "5", "--patience", "3",
+                        "--resume"],
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 2 and "the checkpoint was made with other options (epochs, patience)" in r.stderr

@@ -6,7 +6,8 @@ import numpy as np
 
 from inkcast.data.quickdraw import QuickDrawOptions, load_quickdraw
 from inkcast.training.sketch_options import SketchTrainOptions
-from inkcast.training.train_sketch import train_sketch
+from inkcast.training.sketch_model import build_sketch_model
+from inkcast.training.train_sketch import predict_rows, train_sketch
 
 
 def test_metrics_json_and_held_out_accuracy(sketch_run):
@@ -23,10 +24,20 @@ def test_metrics_json_and_held_out_accuracy(sketch_run):
     assert m["best_validation_accuracy"] == max(m["history"]["val_accuracy"])
 
 
-def test_training_is_reproducible(quickdraw_dir, tmp_path):
-    o = SketchTrainOptions(data=QuickDrawOptions(max_per_category=60), epochs=2, patience=5)
+def test_training_is_reproducible_and_keeps_the_last_epoch(quickdraw_dir, tmp_path):
+    """Default options (no early stopping): every epoch runs, and the saved weights are the last
+    epoch's, whose validation accuracy the history's last entry is."""
+    o = SketchTrainOptions(data=QuickDrawOptions(max_per_category=60), epochs=3)
+    assert o.patience is None
     ds = load_quickdraw(quickdraw_dir, o.data)
     a = train_sketch(ds, tmp_path / "a", o, verbose=0)
     b = train_sketch(ds, tmp_path / "b", o, verbose=0)
     assert a["history"]["loss"] == b["history"]["loss"]
     assert a["confusion_matrix"] == b["confusion_matrix"]
+    assert a["epochs_run"] == a["weights_from_epoch"] == 3
+    assert a["validation_accuracy"] == a["history"]["val_accuracy"][-1]
+    model = build_sketch_model(len(ds.categories), o.model)
+    model.load_weights(str(tmp_path / "a" / "model.weights.h5"))
+    val = ds["validation"]
+    saved = float((predict_rows(model, val.features).argmax(1) == val.y).mean())
+    assert abs(saved - a["history"]["val_accuracy"][-1]) < 1e-6

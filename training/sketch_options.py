@@ -17,14 +17,18 @@ class SketchTrainOptions:
 
     data: QuickDrawOptions = field(default_factory=QuickDrawOptions)
     model: SketchModelOptions = field(default_factory=SketchModelOptions)
-    epochs: int = 24  # cosine decay over them: about 4 minutes here, 96.30 % (docs/RESULTS.md)
+    epochs: int = 24  # cosine decay over them: about 4 minutes here (docs/RESULTS.md)
     batch_size: int = 64
     learning_rate: float = 2e-3
     # "cosine": the rate falls from learning_rate to learning_rate / 50 along a half cosine over
     # the epochs (a fixed budget that ends fine-tuned); "plateau": halved after 2 epochs without a
     # better validation loss
     schedule: str = "cosine"
-    patience: int = 5  # epochs without a better validation accuracy before stopping
+    # epochs without a better validation accuracy before stopping and going back to the best
+    # epoch's weights; None: every epoch runs and the last one's weights are kept. The cosine
+    # schedule's last epochs score within a few validation drawings of each other, so picking
+    # the best of them picks noise (docs/RESULTS.md, "Early stopping")
+    patience: int | None = None
     resample_spacing: float | None = SPACING  # the preprocessing contract's resampling (None: off)
     augment: bool = True  # random rotation and shear of each training drawing, every epoch
     rotate_degrees: float = 12.0
@@ -55,6 +59,7 @@ class SketchTrainOptions:
                              f"{sorted(want)}: retrain with this version")
         d.setdefault("resample_spacing", None)  # runs from before resampling used the raw points
         d.setdefault("schedule", "plateau")  # runs from before the schedule option
+        d.setdefault("patience", 5)  # runs from before early stopping was made optional
         data = QuickDrawOptions(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.pop("data", {}).items()})
         model = SketchModelOptions(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.pop("model", {}).items()})
         return cls(data=data, model=model, **d)

@@ -217,7 +217,8 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
         model = build_sketch_model(len(labels), o.model)
         model.compile(optimizer=keras.optimizers.Adam(o.learning_rate, clipnorm=1.0),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    es = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=o.patience, restore_best_weights=True)
+    es = (keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=o.patience, restore_best_weights=True)
+          if o.patience is not None else None)
     if o.schedule == "cosine":  # a function of the epoch alone, so a resumed run gets the same rates
         lr = keras.callbacks.LearningRateScheduler(
             lambda epoch, _: o.learning_rate * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * epoch / max(o.epochs, 1)))))
@@ -225,6 +226,7 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
         lr = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, min_lr=1e-5)
     else:
         raise ValueError(f"unknown schedule {o.schedule!r}; choose cosine or plateau")
+    stateful = [cb for cb in (es, lr) if cb is not None]  # the callbacks a checkpoint keeps the state of
     timer = EpochTimer()
     # One endless pipeline cut into epochs of a known count of steps: Keras then keeps its
     # iterator across epochs. Given a fresh one each epoch, it freed the last one for up to
@@ -237,10 +239,10 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
     if cluster is None:
         if not resume:
             checkpoints.clear(out)
-        ckpt = checkpoints.EpochCheckpoint(out, [es, lr], {"labels": labels, **o.to_dict()}, resume=resume)
+        ckpt = checkpoints.EpochCheckpoint(out, stateful, {"labels": labels, **o.to_dict()}, resume=resume)
         first = ckpt.initial_epoch
         epochs = first if ckpt.finished else o.epochs
-        callbacks = [es, lr, *([TimeLimit(o.max_train_seconds)] if o.max_train_seconds else []), timer,
+        callbacks = [*stateful, *([TimeLimit(o.max_train_seconds)] if o.max_train_seconds else []), timer,
                      EpochProgress(epochs, "sketch"), ckpt]
         train_ds = BucketedBatches(data.train_pools, o.batch_size, o, train=True, seed=o.seed).dataset(
             first, max_batches=steps, repeat=True)
@@ -258,7 +260,7 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
         val_ds = strategy.distribute_datasets_from_function(lambda ctx: BucketedBatches(
             lambda _: data.for_worker(ctx).eval_pools("validation"), val_per, o, train=False
         ).dataset(0, max_batches=val_steps, repeat=True))
-        callbacks = [es, lr, timer, *([EpochProgress(epochs, "sketch")] if chief else []),
+        callbacks = [*stateful, timer, *([EpochProgress(epochs, "sketch")] if chief else []),
                      keras.callbacks.BackupAndRestore(str(out / "backup"))]
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() and chief else 0  # a live bar on a terminal; EpochProgress's lines always
@@ -286,8 +288,9 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
     val_acc = history["val_accuracy"]
     best_epoch = int(np.argmax(val_acc))
     # EarlyStopping restores the best weights only when it stops training itself.
-    if es.best_weights is not None and es.stopped_epoch == 0:
+    if es is not None and es.best_weights is not None and es.stopped_epoch == 0:
         model.set_weights(es.best_weights)
+    kept_epoch = best_epoch if es is not None and es.best_weights is not None else len(val_acc) - 1
     # every worker saves (saving a distributed model runs collective ops), the others to a file of
     # their own that they then remove: the multi-worker rule for checkpoints
     weights = out / "model.weights.h5" if chief else out / "backup" / f".worker-{cluster.index}.weights.h5"
@@ -316,6 +319,8 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
         if timer.train_seconds else None,
         "best_epoch": best_epoch + 1,
         "best_validation_accuracy": float(val_acc[best_epoch]),
+        "weights_from_epoch": kept_epoch + 1,  # the best epoch with early stopping, else the last
+        "validation_accuracy": float(val_acc[kept_epoch]),  # of the weights kept
         "history": history,
         "drawings": dict(data.counts),
         "data": data.source,

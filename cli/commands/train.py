@@ -32,7 +32,9 @@ def register(sub) -> None:
     ts.add_argument("--recognized-only", action="store_true")
     ts.add_argument("--epochs", type=int)
     ts.add_argument("--batch-size", type=int)
-    ts.add_argument("--patience", type=int, help="epochs without a better validation accuracy before stopping")
+    ts.add_argument("--patience", type=int,
+                    help="stop after this many epochs without a better validation accuracy and keep the best "
+                         "epoch's weights (default: off: every epoch runs and the last one's weights are kept)")
     ts.add_argument("--schedule", choices=["cosine", "plateau"],
                     help="learning rate: cosine decay over the epochs (default) or halved on a plateau")
     ts.add_argument("--seed", type=int)
