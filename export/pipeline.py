@@ -5,8 +5,9 @@ convert each variant (``variants.VARIANTS``), read its tensor details from the f
 through the runtime's own engine on the run's test split, judge it against the Keras model (the
 spec's ``judge``), and log it. A ``.tflite`` file gets its TFLite metadata (``tflite_metadata``)
 before it is run, so every check holds for the file that ships. Every failure is collected first
-and then the export is refused whole: nothing is written unless every asked-for variant passes (``allow_drop`` writes quantized
-variants beyond ``max_drop`` anyway, marked). The bundle folder is swapped in atomically.
+and then the export is refused whole: nothing is written unless every asked-for variant passes
+(``allow_drop`` writes quantized variants beyond ``max_drop`` anyway, marked). The bundle folder
+is swapped in atomically.
 """
 
 from __future__ import annotations

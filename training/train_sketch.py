@@ -287,10 +287,12 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
     history = ckpt.history if ckpt is not None else {k: [float(v) for v in vs] for k, vs in fit.history.items()}
     val_acc = history["val_accuracy"]
     best_epoch = int(np.argmax(val_acc))
-    # EarlyStopping restores the best weights only when it stops training itself.
-    if es is not None and es.best_weights is not None and es.stopped_epoch == 0:
+    # With early stopping the best epoch's weights are kept (EarlyStopping restores them only
+    # when it stops training itself); without it, the last epoch's.
+    keeps_best = es is not None and es.best_weights is not None
+    if keeps_best and es.stopped_epoch == 0:
         model.set_weights(es.best_weights)
-    kept_epoch = best_epoch if es is not None and es.best_weights is not None else len(val_acc) - 1
+    kept_epoch = best_epoch if keeps_best else len(val_acc) - 1
     # every worker saves (saving a distributed model runs collective ops), the others to a file of
     # their own that they then remove: the multi-worker rule for checkpoints
     weights = out / "model.weights.h5" if chief else out / "backup" / f".worker-{cluster.index}.weights.h5"
