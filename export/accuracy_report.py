@@ -18,10 +18,40 @@ def accuracy_rows(manifest: dict[str, Any]) -> list[dict[str, Any]]:
         if "top1" in a:
             row.update({"top1": a["top1"], "top3": a["top3"], "drop_points": a["drop_points"],
                         "agreement": a["agreement"]})
+            if "unknown" in a:
+                row["unknown"] = a["unknown"]
         else:  # forecast bundles report errors instead of accuracy
             row.update({k: a[k] for k in a})
         rows.append(row)
     return rows
+
+
+def unknown_lines(manifest: dict[str, Any]) -> list[str]:
+    """accuracy.md's "unknown" section: the threshold, then each variant on the test outlier categories."""
+    u = manifest.get("unknown")
+    if not u:
+        return ["", "No 'unknown' threshold: this bundle answers every drawing with one of its labels."]
+    out = ["", "## Unknown drawings", "",
+           f"Threshold {u['threshold']:.4f} on the top-1 probability ({u['method']}; {u['chosen_by']}): "
+           "below it the answer is 'unknown'."]
+    t = u.get("test")
+    if not t:
+        return out + ["No held-out outlier drawings were measured (train with --outliers DIR, or run "
+                      "`inkcast evaluate BUNDLE --unknown DIR`)."]
+    out += [f"Measured on {t['known_drawings']} known test drawings and {t['unknown_drawings']} drawings of "
+            f"{t['unknown_categories']} categories used neither in training nor to choose the threshold. "
+            "FPR95: unknown drawings accepted at the score that keeps 95 % of known ones.", "",
+            "| variant | AUROC | FPR95 | known kept | known top-1 (unknown = wrong) | unknown accepted |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+            f"| Keras (reference) | {t['auroc']:.4f} | {100 * t['fpr95']:.1f} % | {100 * t['known_kept']:.1f} % | "
+            f"{100 * t['known_top1_at_threshold']:.2f} % | {100 * t['unknown_accepted']:.1f} % |"]
+    for name, v in manifest["variants"].items():
+        k = v["accuracy"].get("unknown")
+        if k:
+            out.append(f"| {name} | {k['auroc']:.4f} | {100 * k['fpr95']:.1f} % | {100 * k['known_kept']:.1f} % | "
+                       f"{100 * k['known_top1_at_threshold']:.2f} % | {100 * k['unknown_accepted']:.1f} % |")
+    most = ", ".join(f"{m['category']} ({m['accepted']}/{m['drawings']})" for m in t["unknown_accepted_most"])
+    return out + ["", f"Unknown categories accepted most often (Keras): {most or 'none'}."]
 
 
 def accuracy_report(manifest: dict[str, Any]) -> tuple[str, str]:
@@ -41,6 +71,7 @@ def accuracy_report(manifest: dict[str, Any]) -> tuple[str, str]:
             lines.append(f"| {r['variant']} | {r['size_bytes'] / 1024:.0f} KiB | {r['size_ratio_to_float32']:.2f} | "
                          f"{100 * r['top1']:.2f} % | {100 * r['top3']:.2f} % | {r['drop_points']:+.2f} | "
                          f"{100 * r['agreement']:.2f} % | {gate} |")
+        lines += unknown_lines(manifest)
     else:
         keys = [k for k in rows[0] if k not in ("variant", "backend", "dtype", "file", "size_bytes",
                                                  "size_ratio_to_float32", "passed", "allowed_drop")]

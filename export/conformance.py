@@ -77,27 +77,33 @@ def pipeline_steps(drawing: Any, prep: SketchPreprocessing) -> dict[str, Any]:
 
 
 def build_conformance(drawings: Sequence[Any], labels: Sequence[str], prep: SketchPreprocessing,
-                      models: dict[str, Any], top_k: int = 3) -> dict[str, Any]:
-    """The conformance document: vectors for ``drawings`` (simplified) and their raw screen
-    versions, with each opened variant's expected top-k."""
-    from inkcast.runtime.ranking import rank
+                      models: dict[str, Any], top_k: int = 3, unknown_drawings: Sequence[Any] = (),
+                      threshold: float | None = None) -> dict[str, Any]:
+    """The conformance document: vectors for ``drawings`` (simplified), their raw screen versions
+    and ``unknown_drawings`` (of categories the model does not know), with each opened variant's
+    expected top-k and its answer under ``threshold`` (label, or null for "unknown")."""
+    from inkcast.runtime.ranking import recognition
 
     chosen = list(drawings)[:SIMPLIFIED_VECTORS]
-    inputs = [("simplified", d) for d in chosen] + [("raw", as_screen_input(d)) for d in chosen[::2][:RAW_VECTORS]]
+    inputs = ([("simplified", d) for d in chosen] + [("raw", as_screen_input(d)) for d in chosen[::2][:RAW_VECTORS]]
+              + [("unknown", d) for d in unknown_drawings])
     vectors = []
     for i, (kind, d) in enumerate(inputs):
         steps = pipeline_steps(d, prep)
         x = np.asarray(steps["features"], dtype=np.float32)[None]
         expected = {}
         for name, model in models.items():
-            p = model.invoke_one(x)
-            expected[name] = {"top": [[lab, float(q)] for lab, q in rank(p, list(labels), top_k)]}
+            r = recognition(model.invoke_one(x), list(labels), top_k, threshold)
+            expected[name] = {"top": [[lab, float(q)] for lab, q in r.top_k], "label": r.label, "known": r.known}
         vectors.append({"id": i, "kind": kind, "input": d, "steps": steps, "expected": expected})
     return {
         "about": "Test vectors of the sketch recognizer's input pipeline and answers (docs/CONTRACT.md). "
-                 "Run your port on each vector's input; compare every step, then the top-3 of each variant.",
+                 "Run your port on each vector's input; compare every step, then the top-3 of each variant "
+                 "and its answer: the top-1 label, or null ('unknown') when its probability is below threshold. "
+                 "Vectors of kind 'unknown' are drawings of categories the model does not know.",
         "preprocessing": prep.to_dict(),
         "labels": list(labels),
+        "threshold": threshold,
         "tolerance": {"features": 1e-6, "probabilities_float32": 1e-5,
                       "note": "steps are exact (integers) or IEEE double arithmetic; features are float32"},
         "raw_input": {"scale": RAW_SCALE, "offset": list(RAW_OFFSET), "step_px": RAW_STEP},

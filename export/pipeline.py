@@ -49,6 +49,10 @@ class ExportOptions:
     # write TFLite model metadata (name, tensor descriptions, a classifier's labels) into the
     # .tflite variants: needs the metadata writer's environment (inkcast setup metadata-writer)
     tflite_metadata: bool = True
+    # a classifier's "unknown" threshold on the top-1 probability: the one that keeps ``known_kept``
+    # of the known validation drawings, or ``unknown_threshold`` when given (tasks/unknown.py)
+    known_kept: float = 0.95
+    unknown_threshold: float | None = None
 
 
 def run_task(run_dir: str | Path) -> str:
@@ -90,6 +94,7 @@ def export_run(run_dir: str | Path, out_dir: str | Path, options: ExportOptions 
     tflite_md = o.tflite_metadata and any(VARIANTS[f].backend == "tflite" for f in formats)
     writer = writer_python() if tflite_md else None  # missing: said now, before any work
     ref = spec.load_reference(run, o.calibration_samples)
+    spec.choose_unknown_threshold(ref, o.known_kept, o.unknown_threshold, log)
     metadata = spec.tflite_metadata(ref) if tflite_md else None
     log(f"Keras reference on {len(ref.inputs)} test items ...")
     conv = Conversion(spec, ref, o.onnx_opset)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .errors import BackendUnavailableError, BadInputError, BundleError, InkcastError
+from .ranking import Recognition
 from .recognizer import SketchRecognizer
 from .sketch_preprocess import MAX_POINTS, drawing_to_features
 from .stream import SketchStream
@@ -15,6 +16,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time Forecaster is impor
 __all__ = [
     "SketchRecognizer",
     "SketchStream",
+    "Recognition",
     "Forecaster",
     "InkcastError",
     "BadInputError",

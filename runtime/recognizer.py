@@ -10,7 +10,7 @@ import numpy as np
 from .backends import run_by_length
 from .bundle_model import BundleModel
 from .errors import BadInputError, BundleError
-from .ranking import Prediction, check_top_k, rank
+from .ranking import Prediction, Recognition, check_top_k, rank, recognition
 from .sketch_input import model_rows
 from .sketch_preprocess import SketchPreprocessing, pad_left
 
@@ -26,6 +26,10 @@ class SketchRecognizer(BundleModel):
     ``[(x, y(, t)), ...]``) which they first simplify as Google did (``inkcast.runtime.simplify``).
     ``raw=None`` (the default) tells the two apart by ``simplify.looks_simplified``; ``raw=True``
     or ``raw=False`` says which it is. ``stream()`` recognizes a drawing while it is drawn.
+
+    "I don't know": ``recognize``/``recognize_batch`` answer a ``Recognition`` whose ``label`` is
+    None when the top-1 probability is below the bundle's ``threshold`` (chosen at export on known
+    validation drawings, manifest ``unknown``); ``predict`` keeps returning the top-k.
 
     Threads: one recognizer may be shared by any number of threads, and each caller gets exactly
     the answer it would get alone. The tflite backend runs one sample at a time under a lock (a
@@ -47,6 +51,12 @@ class SketchRecognizer(BundleModel):
         if n_out != len(self.labels):
             raise BundleError(f"{self.path}: the model has {n_out} outputs but the manifest lists "
                               f"{len(self.labels)} labels")
+
+    @property
+    def threshold(self) -> float | None:
+        """The top-1 probability below which a drawing is "unknown" (None: a bundle without one)."""
+        u = self.manifest.get("unknown")
+        return float(u["threshold"]) if isinstance(u, dict) and u.get("threshold") is not None else None
 
     @property
     def max_points(self) -> int:
@@ -81,18 +91,35 @@ class SketchRecognizer(BundleModel):
         top_k = check_top_k(top_k)
         return self.rank(self.model.invoke_one(model_rows(drawing, self.preprocessing, raw)[None]), top_k)
 
-    def predict_batch(self, drawings: Sequence[Any], top_k: int = 3,
-                      raw: bool | None = None) -> list[Prediction]:
-        """``predict`` for many drawings; a bad drawing raises naming its index in the batch."""
+    def recognize(self, drawing: Any, top_k: int = 3, raw: bool | None = None) -> Recognition:
+        """The drawing's label, or None ("unknown") when the model is not sure enough, with the top-k."""
         top_k = check_top_k(top_k)
+        return self.recognition(self.model.invoke_one(model_rows(drawing, self.preprocessing, raw)[None]), top_k)
+
+    def recognition(self, probabilities: np.ndarray, top_k: int = 3) -> Recognition:
+        """The ``Recognition`` of a probability vector under this bundle's threshold."""
+        return recognition(probabilities, self.labels, top_k, self.threshold)
+
+    def _batch_probabilities(self, drawings: Sequence[Any], raw: bool | None) -> np.ndarray:
         rows = []
         for i, d in enumerate(drawings):
             try:
                 rows.append(model_rows(d, self.preprocessing, raw))
             except BadInputError as e:
                 raise BadInputError(f"drawing {i}: {e}") from None
-        probs = self.probabilities_of_features(rows)
-        return [self.rank(p, top_k) for p in probs]
+        return self.probabilities_of_features(rows)
+
+    def predict_batch(self, drawings: Sequence[Any], top_k: int = 3,
+                      raw: bool | None = None) -> list[Prediction]:
+        """``predict`` for many drawings; a bad drawing raises naming its index in the batch."""
+        top_k = check_top_k(top_k)
+        return [self.rank(p, top_k) for p in self._batch_probabilities(drawings, raw)]
+
+    def recognize_batch(self, drawings: Sequence[Any], top_k: int = 3,
+                        raw: bool | None = None) -> list[Recognition]:
+        """``recognize`` for many drawings; a bad drawing raises naming its index in the batch."""
+        top_k = check_top_k(top_k)
+        return [self.recognition(p, top_k) for p in self._batch_probabilities(drawings, raw)]
 
     def stream(self, top_k: int = 3, raw: bool | None = None, layout: str | None = None):
         """A :class:`~inkcast.runtime.stream.SketchStream`: recognition while a drawing is drawn."""

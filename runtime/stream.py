@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from .errors import BadInputError
-from .ranking import Prediction, check_top_k
+from .ranking import Prediction, Recognition, check_top_k
 from .simplify import (
     LAYOUTS,
     check_ink,
@@ -99,6 +99,7 @@ class SketchStream:
         self._frame: tuple[float, float, float] | None = None  # frame the cache below is valid for
         self._cache: dict[int, np.ndarray] = {}  # finished stroke index -> its simplified form
         self.last: Prediction = []
+        self._probabilities: np.ndarray | None = None  # of the drawing after the last update
 
     @property
     def strokes(self) -> list[np.ndarray]:
@@ -145,6 +146,13 @@ class SketchStream:
         """The current top-k (as returned by the last update)."""
         return self.last
 
+    def recognize(self) -> Recognition | None:
+        """The current drawing's ``Recognition`` (label or "unknown", ``recognizer.recognize`` of
+        the whole drawing), or None while there is nothing to recognize yet."""
+        if not self.last or self._probabilities is None:
+            return None
+        return self.recognizer.recognition(self._probabilities, self.top_k)
+
     # ------------------------------------------------------------ internals
 
     def _close(self) -> None:
@@ -178,7 +186,8 @@ class SketchStream:
         else:
             drawing = to_quickdraw(strokes)
         rec = self.recognizer
-        return rec.rank(rec.probabilities(drawing), self.top_k)
+        self._probabilities = rec.probabilities(drawing)
+        return rec.rank(self._probabilities, self.top_k)
 
     def _simplified(self, offset: np.ndarray, scale: float) -> list[np.ndarray]:
         frame = (float(offset[0]), float(offset[1]), float(scale))

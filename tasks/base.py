@@ -101,6 +101,11 @@ class TaskSpec:
         """The Keras model's outputs on model inputs, in order."""
         raise NotImplementedError
 
+    def choose_unknown_threshold(self, ref: Reference, known_kept: float, threshold: float | None,
+                                 log: Any = print) -> None:
+        """A classifier that can answer "unknown" chooses its threshold here (recorded in
+        ``ref.extra``); other tasks have none."""
+
     def tflite_shape(self, ref: Reference) -> tuple[int | None, ...]:
         raise NotImplementedError
 

@@ -23,6 +23,7 @@ from inkcast.runtime.sketch_preprocess import SketchPreprocessing
 from .base import EvalDataError, EvalInputs, Judgement, Reference, TaskSpec
 
 INPUT_NAME = "strokes"
+UNKNOWN_VECTORS = 8  # conformance vectors of categories the model does not know
 OUTPUT_NAME = "probabilities"
 
 
@@ -41,6 +42,10 @@ class SketchTolerance:
     tie_margin: float = 0.01  # ... not counting drawings whose top two Keras scores are within this
     max_probability_difference: float = 5e-2
     p99_probability_difference: float = 1e-4
+    # every variant (quantized ones too) against Keras on the test outlier categories: "unknown"
+    # must mean the same whichever file runs
+    max_auroc_drop: float = 0.01
+    max_fpr95_rise: float = 0.02
 
 
 def topk_accuracy(probs: np.ndarray, y: np.ndarray, k: int) -> float:
@@ -134,9 +139,12 @@ class SketchSpec(TaskSpec):
         if info.get("task") != "sketch":
             raise BadInputError(f"{run}: a {info.get('task')!r} run, not a sketch run")
         opts = SketchTrainOptions.from_dict(info["options"])
+        if opts.outliers and opts.unknown_method != "outlier-exposure":
+            raise BadInputError(f"{run}: a {opts.unknown_method} run (one more output than labels) is kept for the "
+                                "comparison in docs/RESULTS.md; export takes outlier-exposure runs")
         model = build_sketch_model(len(info["labels"]), opts.model)
         model.load_weights(str(run / "model.weights.h5"))
-        return model, list(info["labels"]), opts
+        return model, list(info["labels"]), opts, info
 
     def load_model(self, run_dir: str | Path) -> Any:
         return self._load(Path(run_dir))[0]
@@ -146,7 +154,7 @@ class SketchSpec(TaskSpec):
         from inkcast.training.train_sketch import classification_metrics
 
         run = Path(run_dir)
-        model, labels, opts = self._load(run)
+        model, labels, opts, info = self._load(run)
         rows, y, _ = load_rows(run / "test_split.npz")
         calibration: list[np.ndarray] = []
         fine_tune = None
@@ -158,7 +166,63 @@ class SketchSpec(TaskSpec):
         return Reference(run_dir=run, model=model, preprocessing=SketchPreprocessing(resample_spacing=opts.resample_spacing),
                          train_options=opts.to_dict(), inputs=rows, targets=np.asarray(y), outputs=outputs,
                          metrics=classification_metrics(outputs, np.asarray(y), labels), calibration=calibration,
-                         fine_tune=fine_tune, labels=labels)
+                         fine_tune=fine_tune, labels=labels, extra=self._unknown_data(model, run, info))
+
+    def _unknown_data(self, model: Any, run: Path, info: dict[str, Any]) -> dict[str, Any]:
+        """The run's known validation drawings and held-out outlier drawings with Keras's outputs
+        (what export chooses the threshold on and judges each variant's "unknown" by)."""
+        out: dict[str, Any] = {"method": "outlier-exposure" if info["options"].get("outliers") else "max-softmax"}
+        if (run / "validation_split.npz").is_file():
+            rows, y, _ = load_rows(run / "validation_split.npz")
+            out["validation"] = (rows, np.asarray(y), self.keras_outputs(model, rows))
+        for role, names in (info.get("outlier_categories") or {}).items():
+            if role != "train" and (run / f"outliers_{role}.npz").is_file():
+                rows, idx, _ = load_rows(run / f"outliers_{role}.npz")
+                out[f"outliers_{role}"] = (rows, [names[i] for i in idx], self.keras_outputs(model, rows))
+        out["outlier_categories"] = {r: len(c) for r, c in (info.get("outlier_categories") or {}).items()}
+        return out
+
+    def choose_unknown_threshold(self, ref: Reference, known_kept: float, threshold: float | None,
+                                 log: Any = print) -> None:
+        """The threshold on the top-1 probability: ``threshold`` if given, else the one that keeps
+        ``known_kept`` of the run's known validation drawings; with the Keras model's figures on
+        the validation and test outlier categories. A run from before open-set training has no
+        validation split saved: its bundle gets no threshold (and answers as before)."""
+        from .unknown import open_set_metrics, scores_of, summary_line, threshold_keeping
+
+        if threshold is not None and not 0 <= threshold <= 1:
+            raise BadInputError(f"the unknown threshold is a top-1 probability, 0..1; got {threshold}")
+        data = ref.extra
+        if "validation" not in data:
+            log("no threshold for 'unknown': the run has no validation_split.npz (made before inkcast 0.2); "
+                "retrain to get one")
+            return
+        rows, y, probs = data["validation"]
+        known = scores_of(probs)
+        chosen = float(threshold) if threshold is not None else threshold_keeping(known, known_kept)
+        labels = ref.labels or []
+        block: dict[str, Any] = {
+            "method": data["method"], "score": "top1_probability", "threshold": chosen,
+            "rule": "known when the top-1 probability >= threshold; else the answer is 'unknown'",
+            "chosen_by": ("given" if threshold is not None else
+                          f"keeps {known_kept:.0%} of the {len(known)} known validation drawings"),
+            "known_kept_target": None if threshold is not None else known_kept,
+            "validation_known_kept": float((known >= chosen).mean()),
+            "outlier_categories": data["outlier_categories"],
+        }
+        right = probs.argmax(1) == y
+        if "outliers_validation" in data:
+            _, cats, oprobs = data["outliers_validation"]
+            block["validation"] = open_set_metrics(known, right, oprobs, cats, chosen, labels)
+        if "outliers_test" in data:
+            _, cats, oprobs = data["outliers_test"]
+            block["test"] = open_set_metrics(scores_of(ref.outputs), ref.outputs.argmax(1) == ref.targets, oprobs,
+                                             cats, chosen, labels)
+            log(f"unknown: Keras on the test outlier categories: {summary_line(block['test'])}")
+        else:
+            log(f"unknown: threshold {chosen:.4f} ({data['method']}; no held-out outlier drawings to measure it on: "
+                "train with --outliers DIR, or run inkcast evaluate --unknown DIR)")
+        data["manifest"] = block
 
     def keras_outputs(self, model: Any, inputs: Sequence[np.ndarray]) -> np.ndarray:
         from inkcast.training.train_sketch import predict_rows
@@ -179,15 +243,29 @@ class SketchSpec(TaskSpec):
     data_license = "trained on Google's Quick, Draw! dataset: CC BY 4.0"
 
     def model_description(self, ref: Reference) -> str:
-        return (f"Recognizes a drawing among {len(ref.labels or [])} Quick, Draw! categories from its pen strokes. "
+        text = (f"Recognizes a drawing among {len(ref.labels or [])} Quick, Draw! categories from its pen strokes. "
                 "The input is the drawing after the inkcast preprocessing contract (docs/CONTRACT.md; test "
                 "vectors in the bundle's conformance.json) with these parameters: "
-                + json.dumps(ref.preprocessing.to_dict(), sort_keys=True))
+                + json.dumps(ref.preprocessing.to_dict(), sort_keys=True) + ".")
+        u = ref.extra.get("manifest")
+        if u:
+            text += (f" Unknown drawings: answer 'unknown' when the top-1 probability is below {u['threshold']:.6f} "
+                     f"({u['method']}; {u['chosen_by']})")
+            if "test" in u:
+                t = u["test"]
+                text += (f"; on {t['unknown_categories']} categories never used in training: AUROC {t['auroc']:.3f}, "
+                         f"{100 * t['unknown_accepted']:.1f} % of unknown drawings accepted, "
+                         f"{100 * t['known_kept']:.1f} % of known test drawings kept")
+            text += "."
+        return text
 
     def run_file(self, model: Any, ref: Reference) -> np.ndarray:
+        """The file's outputs on the test split, then on the test outlier drawings (if the run
+        has them): ``judge`` splits them at ``len(ref.inputs)``."""
         from inkcast.runtime.backends import run_by_length
 
-        return run_by_length(model, ref.inputs)
+        outliers = ref.extra.get("outliers_test")
+        return run_by_length(model, list(ref.inputs) + (list(outliers[0]) if outliers else []))
 
     def default_tolerance(self) -> SketchTolerance:
         return SketchTolerance()
@@ -195,9 +273,23 @@ class SketchSpec(TaskSpec):
     def judge(self, outputs: np.ndarray, ref: Reference, dtype: str, tolerance: SketchTolerance,
               max_drop: float) -> Judgement:
         t = tolerance
+        outputs, unknown_outputs = outputs[: len(ref.inputs)], outputs[len(ref.inputs):]
         m = compare_classifier(outputs, ref.outputs, ref.targets, t.tie_margin)
         m["drop_points"] = round(100 * (ref.metrics["top1"] - m["top1"]), 3)
         problem = None
+        u = ref.extra.get("manifest")
+        if u and "test" in u:  # the same threshold: is "unknown" as good in this file as in Keras?
+            from .unknown import open_set_metrics, scores_of
+
+            _, cats, _ = ref.extra["outliers_test"]
+            k = open_set_metrics(scores_of(outputs), outputs.argmax(1) == ref.targets, unknown_outputs, cats,
+                                 u["threshold"], ref.labels or [])
+            m["unknown"] = {key: k[key] for key in ("threshold", "auroc", "fpr95", "known_kept", "unknown_accepted",
+                                                    "known_top1_at_threshold")}
+            if k["auroc"] < u["test"]["auroc"] - t.max_auroc_drop or k["fpr95"] > u["test"]["fpr95"] + t.max_fpr95_rise:
+                problem = (f"unknown drawings: AUROC {k['auroc']:.4f} vs Keras {u['test']['auroc']:.4f} (limit "
+                           f"-{t.max_auroc_drop}), FPR95 {100 * k['fpr95']:.1f} % vs {100 * u['test']['fpr95']:.1f} % "
+                           f"(limit +{100 * t.max_fpr95_rise:.0f} points)")
         if dtype == "float32":
             if (m["agreement_beyond_ties"] < t.min_agreement or m["max_probability_difference"] > t.max_probability_difference
                     or m["p99_probability_difference"] > t.p99_probability_difference):
@@ -208,7 +300,10 @@ class SketchSpec(TaskSpec):
                            f"{m['p99_probability_difference']:.2e} (limit {t.p99_probability_difference})")
         elif m["drop_points"] > max_drop:
             problem = f"top-1 drop {m['drop_points']:.2f} points against Keras float32 (limit --max-drop {max_drop})"
-        return Judgement(m, problem, f"top-1 {m['top1']:.4f}  drop {m['drop_points']:+.2f}  agreement {m['agreement']:.4f}")
+        summary = f"top-1 {m['top1']:.4f}  drop {m['drop_points']:+.2f}  agreement {m['agreement']:.4f}"
+        if "unknown" in m:
+            summary += f"  unknown AUROC {m['unknown']['auroc']:.4f} FPR95 {100 * m['unknown']['fpr95']:.1f} %"
+        return Judgement(m, problem, summary)
 
     def manifest_fields(self, ref: Reference) -> dict[str, Any]:
         labels = ref.labels or []
@@ -224,6 +319,7 @@ class SketchSpec(TaskSpec):
             "reference": {"model": "keras float32", "split": "test", "drawings": len(ref.inputs),
                           "top1": ref.metrics["top1"], "top3": ref.metrics["top3"]},
             "training": {"run_dir": str(ref.run_dir), "options": ref.train_options},
+            **({"unknown": ref.extra["manifest"]} if ref.extra.get("manifest") else {}),
         }
 
     def extra_files(self, ref: Reference) -> dict[str, str]:
@@ -234,7 +330,21 @@ class SketchSpec(TaskSpec):
 
         picks = np.linspace(0, len(ref.inputs) - 1, SIMPLIFIED_VECTORS).round().astype(int)
         drawings = [rows_to_drawing(ref.inputs[i]) for i in picks]
-        doc = build_conformance(drawings, ref.labels or [], ref.preprocessing, models)
+        u = ref.extra.get("manifest")
+        unknown = []
+        if u and "outliers_test" in ref.extra:
+            # test outlier drawings spread over Keras's scores, lowest first (mostly rejected, some
+            # accepted), leaving out any within 1e-3 of the threshold, where a port's last-bit
+            # differences could fairly flip the answer
+            rows, _, probs = ref.extra["outliers_test"]
+            scores = probs.max(1)
+            clear = np.flatnonzero(np.abs(scores - u["threshold"]) > 1e-3)
+            order = clear[np.argsort(scores[clear], kind="stable")]
+            if len(order):
+                at = np.linspace(0, len(order) - 1, min(UNKNOWN_VECTORS, len(order))).round().astype(int)
+                unknown = [rows_to_drawing(rows[i]) for i in order[at]]
+        doc = build_conformance(drawings, ref.labels or [], ref.preprocessing, models, unknown_drawings=unknown,
+                                threshold=u["threshold"] if u else None)
         return json.dumps(doc, separators=(",", ":")) + "\n"
 
     # ------------------------------------------------------------ runtime side

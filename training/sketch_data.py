@@ -46,10 +46,14 @@ class Pool:
                     np.asarray(self.labels)[positions], [self.key_ids[i] for i in positions])
 
 
-def batches_in(n: int, pool_size: int, batch: int) -> int:
-    """Batches ``BucketedBatches`` cuts from n drawings read in pools of ``pool_size``."""
+def batches_in(n: int, pool_size: int, batch: int, extra: float = 0.0) -> int:
+    """Batches ``BucketedBatches`` cuts from n drawings read in pools of ``pool_size``, each pool
+    grown by ``extra`` drawings per drawing (open-set training's outliers)."""
+    def grown(m: int) -> int:  # open_set.outlier_count
+        return m + int(round(m * extra))
+
     full, rest = divmod(n, pool_size)
-    return full * -(-pool_size // batch) + -(-rest // batch)
+    return full * -(-grown(pool_size) // batch) + -(-grown(rest) // batch)
 
 
 def stratified_positions(y: np.ndarray, n: int, seed: int) -> np.ndarray:
@@ -78,9 +82,9 @@ class InMemorySketchData:
     def train_pools(self, epoch: int) -> Iterator[Pool]:
         yield self.pool("train")
 
-    def train_batches(self, batch: int) -> int:
-        """Batches in a training epoch: the one pool cut into batches."""
-        return -(-self.counts["train"] // batch)
+    def train_batches(self, batch: int, extra: float = 0.0) -> int:
+        """Batches in a training epoch: the one pool (grown by ``extra`` per drawing) cut into batches."""
+        return batches_in(self.counts["train"], max(self.counts["train"], 1), batch, extra)
 
     def eval_pools(self, split: str) -> Iterator[Pool]:
         yield self.pool(split)
@@ -88,8 +92,9 @@ class InMemorySketchData:
     def calibration(self, n: int, seed: int) -> Pool:
         return self.pool("train").take(stratified_positions(self.dataset["train"].y, n, seed))
 
-    def saved_test(self, limit: int = MAX_SAVED_TEST) -> Pool:
-        return self.pool("test").take(np.arange(0, self.counts["test"], max(1, -(-self.counts["test"] // limit))))
+    def saved(self, split: str, limit: int = MAX_SAVED_TEST) -> Pool:
+        """Every k-th drawing of a split, at most ``limit`` (all when it fits)."""
+        return self.pool(split).take(np.arange(0, self.counts[split], max(1, -(-self.counts[split] // limit))))
 
 
 def dataset_dir(data_dir: str | Path) -> Path | None:
@@ -195,9 +200,9 @@ class StreamingSketchData:
         shuffle_seed = int(np.random.default_rng([self.seed, epoch, 1]).integers(1 << 31))
         yield from self._split_pools("train", shuffle_seed)
 
-    def train_batches(self, batch: int) -> int:
-        """Batches in a training epoch: each pool cut into batches."""
-        return batches_in(self.counts["train"], self.pool_size, batch)
+    def train_batches(self, batch: int, extra: float = 0.0) -> int:
+        """Batches in a training epoch: each pool (grown by ``extra`` per drawing) cut into batches."""
+        return batches_in(self.counts["train"], self.pool_size, batch, extra)
 
     def eval_pools(self, split: str) -> Iterator[Pool]:
         yield from self._split_pools(split, None)
@@ -209,10 +214,10 @@ class StreamingSketchData:
         pool = next(self._split_pools("train", int(np.random.default_rng([seed, 2]).integers(1 << 31))))
         return pool.take(stratified_positions(pool.labels, n, seed))
 
-    def saved_test(self, limit: int = MAX_SAVED_TEST) -> Pool:
-        """Every k-th test drawing in reading order, at most ``limit`` (all when the split fits)."""
-        step = max(1, -(-self.counts["test"] // limit))
-        return self._pool([e for i, e in enumerate(self._examples("test")) if i % step == 0])
+    def saved(self, split: str, limit: int = MAX_SAVED_TEST) -> Pool:
+        """Every k-th drawing of a split in reading order, at most ``limit`` (all when it fits)."""
+        step = max(1, -(-self.counts[split] // limit))
+        return self._pool([e for i, e in enumerate(self._examples(split)) if i % step == 0])
 
 
 def _ahead(items: Iterator[Pool]) -> Iterator[Pool]:

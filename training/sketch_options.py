@@ -11,6 +11,9 @@ from inkcast.data.quickdraw import QuickDrawOptions
 from .sketch_model import SketchModelOptions
 
 
+UNKNOWN_METHODS = ("outlier-exposure", "background-class")
+
+
 @dataclass
 class SketchTrainOptions:
     """Everything that decides a training run; written verbatim to metrics.json and options.json."""
@@ -41,6 +44,18 @@ class SketchTrainOptions:
     steps_per_epoch: int | None = None  # at most this many batches an epoch (None: the whole split); for
     # measuring cost on very large sets (experiments/scale.py), not for models to keep
     pool_size: int = 16_384  # a prepared dataset is streamed in pools of this many drawings (sketch_data)
+    # Open-set training ("unknown"): folders whose categories other than the labels are outlier
+    # drawings, split by category (data/outliers.py). Empty: no outlier training, and the run's
+    # threshold is a plain max-softmax one.
+    outliers: tuple[str, ...] = ()
+    # "outlier-exposure": the softmax is pushed toward uniform on outliers (Hendrycks et al. 2019),
+    # the model keeps its outputs; "background-class": one more output for "none of these" (kept
+    # for the comparison in docs/RESULTS.md; export takes outlier-exposure runs)
+    unknown_method: str = "outlier-exposure"
+    outlier_weight: float = 0.5  # outlier exposure's loss weight (lambda)
+    outlier_share: float = 0.25  # outlier drawings added to each training pool, per known drawing (augmented)
+    outlier_max_per_category: int | None = 200  # outlier drawings read per category
+    known_kept: float = 0.95  # the run's threshold keeps this share of known validation drawings
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,6 +75,7 @@ class SketchTrainOptions:
         d.setdefault("resample_spacing", None)  # runs from before resampling used the raw points
         d.setdefault("schedule", "plateau")  # runs from before the schedule option
         d.setdefault("patience", 5)  # runs from before early stopping was made optional
+        d["outliers"] = tuple(d.get("outliers") or ())  # runs from before open-set training: none
         data = QuickDrawOptions(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.pop("data", {}).items()})
         model = SketchModelOptions(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.pop("model", {}).items()})
         return cls(data=data, model=model, **d)

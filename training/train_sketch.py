@@ -26,14 +26,16 @@ from inkcast.data.files import write_json_atomic
 from inkcast.data.rows import save_rows
 from inkcast.runtime.errors import BadInputError
 from inkcast.runtime.sketch_preprocess import MAX_POINTS, pad_left, points_to_features
+from inkcast.tasks.unknown import SCORE, open_set_metrics, scores_of, summary_line, threshold_keeping
 
 from . import checkpoints
 from .checkpoints import save_weights_atomic
 from .distributed import Cluster, cluster_from_env, make_strategy, steps_per_worker
+from .open_set import OUTLIER, known_accuracy, outlier_exposure_loss, with_outliers
 from .progress import EpochProgress, EpochTimer
 from .sketch_data import InMemorySketchData, Pool, StreamingSketchData, open_sketch_data
 from .sketch_model import build_sketch_model
-from .sketch_options import SketchTrainOptions
+from .sketch_options import UNKNOWN_METHODS, SketchTrainOptions
 from .sketch_report import write_report
 from .tf_env import keras, tf
 
@@ -210,13 +212,28 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
     for s, n in data.counts.items():
         if n == 0:
             raise ValueError(f"the {s} split is empty: give more drawings per category")
+    labels = data.categories
+    if o.unknown_method not in UNKNOWN_METHODS:
+        raise BadInputError(f"unknown unknown_method {o.unknown_method!r}; choose one of {', '.join(UNKNOWN_METHODS)}")
+    outliers = None
+    if o.outliers:
+        if cluster is not None:
+            raise BadInputError("outlier training (--outliers) runs on one machine for now: drop --outliers or "
+                                "the cluster (TF_CONFIG / --local-workers)")
+        from inkcast.data.outliers import load_outliers
+
+        outliers = load_outliers(o.outliers, labels, o.outlier_max_per_category, o.resample_spacing)
+    background = outliers is not None and o.unknown_method == "background-class"
     keras.utils.set_random_seed(o.seed)
     tf.config.experimental.enable_op_determinism()
-    labels = data.categories
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        model = build_sketch_model(len(labels), o.model)
-        model.compile(optimizer=keras.optimizers.Adam(o.learning_rate, clipnorm=1.0),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model = build_sketch_model(len(labels) + background, o.model)
+        if outliers is not None and not background:
+            loss = outlier_exposure_loss(o.outlier_weight)
+            acc = keras.metrics.MeanMetricWrapper(known_accuracy, name="accuracy")
+        else:
+            loss, acc = "sparse_categorical_crossentropy", "accuracy"
+        model.compile(optimizer=keras.optimizers.Adam(o.learning_rate, clipnorm=1.0), loss=loss, metrics=[acc])
     es = (keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=o.patience, restore_best_weights=True)
           if o.patience is not None else None)
     if o.schedule == "cosine":  # a function of the epoch alone, so a resumed run gets the same rates
@@ -233,7 +250,8 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
     # 10 s between epochs here (about every other epoch; 110 s of a 24-epoch run). A cluster's
     # epoch is the fewest batches any worker's shards give, so every worker runs the same steps.
     w = cluster.workers if cluster is not None else 1
-    steps = (data.train_batches(o.batch_size) if cluster is None
+    share = o.outlier_share if outliers is not None else 0.0
+    steps = (data.train_batches(o.batch_size, share) if cluster is None
              else steps_per_worker(data.shard_lengths("train"), w, o.pool_size, o.batch_size // w))
     steps = min(steps, o.steps_per_epoch or steps)
     if cluster is None:
@@ -244,7 +262,10 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
         epochs = first if ckpt.finished else o.epochs
         callbacks = [*stateful, *([TimeLimit(o.max_train_seconds)] if o.max_train_seconds else []), timer,
                      EpochProgress(epochs, "sketch"), ckpt]
-        train_ds = BucketedBatches(data.train_pools, o.batch_size, o, train=True, seed=o.seed).dataset(
+        pools = data.train_pools
+        if outliers is not None:
+            pools = with_outliers(pools, outliers["train"], share, len(labels) if background else OUTLIER, o.seed)
+        train_ds = BucketedBatches(pools, o.batch_size, o, train=True, seed=o.seed).dataset(
             first, max_batches=steps, repeat=True)
         val_ds = BucketedBatches(lambda _: data.eval_pools("validation"), 256, o, train=False).dataset()
         val_steps = None
@@ -303,11 +324,18 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
 
     # drawings an epoch: a multi-worker epoch's steps, else the split (or the optional cap's steps)
     seen = steps * o.batch_size if cluster else min(data.counts["train"], steps * o.batch_size)
-    tops, ys = [], []
+    k = len(labels)
+    tops, ys, test_scores = [], [], []
     for pool in data.eval_pools("test"):
-        tops.append(top_k_indices(predict_rows(model, pool.features)))
+        probs = predict_rows(model, pool.features)[:, :k]  # a background class is not an answer
+        tops.append(top_k_indices(probs))
         ys.append(pool.labels)
+        test_scores.append(probs.max(1))
     metrics = metrics_from_top_k(np.concatenate(tops), np.concatenate(ys), labels)
+    validation = data.saved("validation")
+    val_probs = predict_rows(model, validation.features)[:, :k]
+    metrics["unknown"] = unknown_figures(model, o, labels, val_probs, validation.labels, outliers,
+                                         np.concatenate(test_scores), np.concatenate(tops)[:, 0] == np.concatenate(ys))
     metrics.update({
         "task": "sketch",
         "split": "test",
@@ -333,12 +361,23 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
     if cluster is not None:
         metrics["steps_per_epoch"] = steps
         metrics["parameters"] = int(model.count_params())
-    test = data.saved_test()
+    test = data.saved("test")
     save_rows(out / "test_split.npz", test.features, test.labels, test.key_ids)
+    save_rows(out / "validation_split.npz", validation.features, validation.labels, validation.key_ids)
+    outlier_categories = {}
+    if outliers is not None:  # the held-out roles, for export's figures (train's are in the weights)
+        for role in ("validation", "test"):
+            split = outliers[role]
+            names = split.category_names
+            index = {c: i for i, c in enumerate(names)}
+            save_rows(out / f"outliers_{role}.npz", split.features, [index[c] for c in split.categories], split.key_ids)
+            outlier_categories[role] = names
+        outlier_categories["train"] = outliers["train"].category_names
     cal = data.calibration(o.calibration_samples, o.seed)
     save_rows(out / "calibration.npz", cal.features, cal.labels, cal.key_ids)
     write_json_atomic(out / "options.json", {"task": "sketch", "labels": labels, "options": o.to_dict(),
-                                             "max_points": MAX_POINTS})
+                                             "max_points": MAX_POINTS,
+                                             **({"outlier_categories": outlier_categories} if outliers else {})})
     write_json_atomic(out / "metrics.json", metrics)
     write_report(out, metrics)
     checkpoints.clear(out)  # the results are whole: nothing left to resume
@@ -346,7 +385,34 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
         shutil.rmtree(out / "backup", ignore_errors=True)  # BackupAndRestore removed its checkpoint
     print(f"test top-1 {metrics['top1']:.4f}, top-3 {metrics['top3']:.4f} "
           f"({metrics['count']} drawings); trained {train_seconds:.0f} s, {len(val_acc)} epochs", flush=True)
+    u = metrics["unknown"]
+    if "test" in u:
+        print(f"unknown ({u['method']}), test categories never trained on: {summary_line(u['test'])}", flush=True)
+    else:
+        print(f"unknown: a max-softmax threshold {u['threshold']:.4f} (no outliers were given: --outliers DIR "
+              "trains the model to reject drawings of other categories)", flush=True)
     return metrics
+
+
+def unknown_figures(model: "keras.Model", o: SketchTrainOptions, labels: list[str], val_probs: np.ndarray,
+                    val_labels: np.ndarray, outliers, test_scores: np.ndarray, test_right: np.ndarray) -> dict[str, Any]:
+    """metrics.json's ``unknown``: the method, the threshold that keeps ``o.known_kept`` of the
+    known validation drawings, and (with outliers) the open-set figures on the validation and
+    the test outlier categories, none of which the model trained on."""
+    threshold = threshold_keeping(scores_of(val_probs), o.known_kept)
+    out: dict[str, Any] = {"method": o.unknown_method if outliers is not None else "max-softmax",
+                           "score": SCORE, "threshold": threshold, "known_kept_target": o.known_kept}
+    if outliers is None:
+        return out
+    k = len(labels)
+    out["outliers"] = {"sources": outliers.sources, **outliers.counts()}
+    val = outliers["validation"]
+    out["validation"] = open_set_metrics(scores_of(val_probs), val_probs.argmax(1) == np.asarray(val_labels),
+                                         predict_rows(model, val.features)[:, :k], val.categories, threshold, labels)
+    test = outliers["test"]
+    out["test"] = open_set_metrics(test_scores, test_right, predict_rows(model, test.features)[:, :k],
+                                   test.categories, threshold, labels)
+    return out
 
 
 def train_sketch_from_folder(data_dir: str | Path, out_dir: str | Path,

@@ -18,6 +18,11 @@ def register(sub) -> None:
                     help="write variants beyond --max-drop anyway, marked in the manifest")
     ex.add_argument("--calibration-samples", type=int, default=500,
                     help="training inputs used to calibrate integer variants (default 500)")
+    ex.add_argument("--known-kept", type=float, default=0.95,
+                    help="sketch: the 'unknown' threshold keeps this share of the known validation drawings "
+                         "(default 0.95)")
+    ex.add_argument("--unknown-threshold", type=float,
+                    help="sketch: this top-1 probability as the 'unknown' threshold instead (0..1)")
     ex.add_argument("--no-tflite-metadata", dest="tflite_metadata", action="store_false",
                     help="leave TFLite model metadata (name, tensor descriptions, labels) out of the .tflite "
                          "files; it needs the writer's environment: inkcast setup metadata-writer")
@@ -33,5 +38,6 @@ def export_command(a: argparse.Namespace) -> int:
 
     export_run(a.run_dir, a.out, ExportOptions(formats=formats_arg(a.formats), max_drop=a.max_drop,
                                                allow_drop=a.allow_drop, calibration_samples=a.calibration_samples,
-                                               tflite_metadata=a.tflite_metadata))
+                                               tflite_metadata=a.tflite_metadata, known_kept=a.known_kept,
+                                               unknown_threshold=a.unknown_threshold))
     return 0

@@ -48,6 +48,14 @@ def register(sub) -> None:
                          "needs a prepared dataset); on real machines set TF_CONFIG on each and run the command there")
     ts.add_argument("--max-restarts", type=int, default=3,
                     help="with --local-workers: restarts of the whole cluster after a worker dies (default 3)")
+    ts.add_argument("--outliers", action="append", metavar="DIR",
+                    help="a folder of category files whose categories other than the labels are outliers: the "
+                         "model learns to say 'unknown' for them (repeatable; give --data itself to use its "
+                         "categories left out by --categories). Split by category: some train, some are held "
+                         "out for the validation and test figures")
+    ts.add_argument("--unknown-method", choices=["outlier-exposure", "background-class"],
+                    help="how outliers are learned (default outlier-exposure; background-class is kept for "
+                         "comparison and is not exported)")
     ts.add_argument("--no-augment", action="store_true")
     ts.add_argument("--resample-spacing", type=float,
                     help="arc-length resampling step of the model input in the 0..255 frame "
@@ -90,6 +98,10 @@ def sketch_options(a: argparse.Namespace):
     for key in ("epochs", "seed", "batch_size", "max_train_seconds", "patience", "schedule", "pool_size"):
         if getattr(a, key) is not None:
             setattr(o, key, getattr(a, key))
+    if a.outliers:
+        o.outliers = tuple(a.outliers)
+    if a.unknown_method:
+        o.unknown_method = a.unknown_method
     if a.no_augment:
         o.augment = False
     if a.resample_spacing is not None:
