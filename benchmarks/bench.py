@@ -39,6 +39,7 @@ class BenchOptions:
     keras: bool | None = None  # None: on in full mode, off in --quick
     per_category: int | None = None  # latency/throughput items per category; None: all (full) / 40 (quick)
     accuracy_per_category: int | None = None  # accuracy items per category; None: every test item
+    unknown: str | None = None  # sketch: a folder of other categories' drawings for the open-set figures
     plan: Plan = field(default_factory=Plan)
     coldstart_repeats: int = 5
     keras_plan: dict = field(default_factory=lambda: {"rounds": 6, "per_round": 25, "per_round_predict": 10,
@@ -159,6 +160,12 @@ def run_bench(bundle_dir: str | Path, options: BenchOptions | None = None,
         outputs[name] = task.outputs(c.runtime, acc_inputs)
         progress(f"quality of {name} on {len(acc_inputs)} items ({time.monotonic() - t0:.1f} s)")
     quality = {name: task.quality(outputs[name], acc_inputs, outputs[reference]) for name in measured}
+    if o.unknown is not None:  # how each variant says "unknown", at the bundle's threshold
+        other = task.load_unknown(bundle, o.unknown)
+        for name in measured:
+            c = next(c for c in configs if c.variant == name and c.threads == settings_threads[-1][0])
+            quality[name]["unknown"] = task.unknown_quality(bundle, c.runtime, outputs[name], acc_inputs, other)
+        progress(f"unknown: {len(other[0])} drawings of {len(set(other[1]))} other categories")
 
     # ---- latency and throughput, interleaved rounds
     bench = LatencyBench(task, inputs, configs, o.plan, seed=o.seed, progress=progress)

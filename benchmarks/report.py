@@ -173,6 +173,18 @@ def markdown(report: dict, gate: dict | None = None, figures: bool = True) -> st
         if kq:
             lines.append(f"| Keras (reference) | tensorflow | float32 | - | - | {kq['top1']:.4f} | {kq['top3']:.4f} | "
                          f"{0.0 - kq['drop_points']:+.2f} (Keras − {ref}) | {kq['agreement']:.4f} | 0 | - |")
+        unknown = {n: v["quality"]["unknown"] for n, v in report["variants"].items() if "unknown" in v["quality"]}
+        if unknown:
+            first = next(iter(unknown.values()))
+            lines += ["", f"\"Unknown\": {first['unknown_drawings']} drawings of {first['unknown_categories']} categories "
+                      "that are not the bundle's labels (and not the outliers its training used), at the bundle's "
+                      f"threshold {first['threshold']:.4f}; FPR95 = unknown drawings accepted at the score that keeps 95 % "
+                      "of known ones.", "",
+                      "| variant | AUROC | FPR95 | known kept | unknown accepted | accepted most |", "|---|---:|---:|---:|---:|---|"]
+            for name, u in unknown.items():
+                most = ", ".join(f"{m['category']} {m['accepted']}/{m['drawings']}" for m in u["unknown_accepted_most"][:3])
+                lines.append(f"| {name} | {u['auroc']:.4f} | {100 * u['fpr95']:.1f} % | {100 * u['known_kept']:.1f} % | "
+                             f"{100 * u['unknown_accepted']:.1f} % | {most} |")
     else:
         metric = s["quality_metric"].upper()
         lines += ["## Size and accuracy", "",

@@ -71,10 +71,12 @@ class Outliers:
 
 
 def load_outliers(folders: Sequence[str | Path], labels: Sequence[str], max_per_category: int | None = None,
-                  spacing: float | None = SPACING, max_points: int = MAX_POINTS) -> Outliers:
+                  spacing: float | None = SPACING, max_points: int = MAX_POINTS,
+                  require_every_role: bool = True) -> Outliers:
     """Every category of ``folders`` that is not one of ``labels``, read, preprocessed and split
     by category (``role_of``). A category found in two folders is read from the first. A drawing
-    the preprocessing refuses (a single dot) is skipped, as the game itself could not show it."""
+    the preprocessing refuses (a single dot) is skipped, as the game itself could not show it.
+    Training needs every role (``require_every_role``); an evaluation takes whatever is there."""
     known = set(labels)
     splits = {r: OutlierSplit() for r in ROLES}
     seen: set[str] = set()
@@ -102,7 +104,7 @@ def load_outliers(folders: Sequence[str | Path], labels: Sequence[str], max_per_
         raise BadInputError(f"{', '.join(map(str, folders))}: no categories other than the labels "
                             f"{list(labels)[:5]}{'...' if len(labels) > 5 else ''} to use as outliers")
     empty = [r for r in ROLES if not len(splits[r])]
-    if empty:
+    if empty and require_every_role:
         raise BadInputError(f"{', '.join(map(str, folders))}: {len(seen)} outlier categories leave no drawings for "
                             f"the {', '.join(empty)} role(s); outliers are split by category, so give at least a "
                             "handful of categories (the shared set has 168)")

@@ -2,7 +2,9 @@
 
 Routes (JSON in and out):
 
-* ``POST /v1/recognize`` ``{"drawing": [...], "top_k": 3, "raw": null}`` -> ``{"top_k": [[label, p], ...]}``
+* ``POST /v1/recognize`` ``{"drawing": [...], "top_k": 3, "raw": null}`` -> ``{"label": "star" | null,
+  "known": bool, "score": p, "threshold": t, "top_k": [[label, p], ...]}``: ``label`` is null ("I'm
+  not sure") when the top-1 probability is below the bundle's threshold (``SketchRecognizer.recognize``)
 * ``POST /v1/forecast`` ``{"values": [...], "dates": [...]?}`` -> ``{"forecast": [...], "dates": [...]?}``
 * ``GET /v1/health`` -> ``{"status": "ok", "tasks": [...]}``
 * ``GET /v1/model`` -> each bundle's task, labels, variant and file checksums
@@ -64,6 +66,9 @@ class Served:
                "files": m.get("files", {}), "manifest_sealed": self.model.bundle.manifest_sealed}
         if m["task"] == "sketch":
             out["labels"] = list(self.model.labels)
+            out["threshold"] = self.model.threshold
+            u = m.get("unknown") or {}
+            out["unknown"] = {k: u[k] for k in ("method", "score", "threshold", "rule", "chosen_by") if k in u}
         else:
             out["window"], out["horizon"] = self.model.window, self.model.horizon
         return out
@@ -218,8 +223,8 @@ def create_app(served: dict[str, Served], limits: ServeLimits | None = None, web
     async def recognize(request: Request):
         s = task("sketch")
         drawing, top_k, raw = recognize_args(await read_json(request), limits)
-        answer = await infer(s, s.model.predict, drawing, top_k, raw)
-        return JSONResponse({"top_k": [[label, p] for label, p in answer], "variant": s.model.format})
+        answer = await infer(s, s.model.recognize, drawing, top_k, raw)
+        return JSONResponse({**answer.to_dict(), "variant": s.model.format})
 
     async def forecast(request: Request):
         s = task("forecast")

@@ -169,6 +169,15 @@ class TaskSpec:
     def subset(self, inputs: EvalInputs, per_category: int | None) -> EvalInputs:
         raise NotImplementedError
 
+    def load_unknown(self, bundle: Any, folder: str | Path) -> tuple[list[np.ndarray], list[str], list[str]]:
+        """A classifier's "unknown" inputs: (model rows, category of each, notes)."""
+        raise EvalDataError(f"a {self.name} bundle has no 'unknown' answer to evaluate")
+
+    def unknown_quality(self, bundle: Any, rt: Any, known_outputs: np.ndarray, inputs: EvalInputs,
+                        unknown: tuple[list[np.ndarray], list[str], list[str]]) -> dict[str, Any]:
+        """A classifier's open-set figures (``tasks/unknown.py``)."""
+        raise NotImplementedError
+
     def predict(self, rt: Any, item: Any) -> Any:
         return rt.predict(item)
 

@@ -179,7 +179,7 @@ class SketchSpec(TaskSpec):
             if role != "train" and (run / f"outliers_{role}.npz").is_file():
                 rows, idx, _ = load_rows(run / f"outliers_{role}.npz")
                 out[f"outliers_{role}"] = (rows, [names[i] for i in idx], self.keras_outputs(model, rows))
-        out["outlier_categories"] = {r: len(c) for r, c in (info.get("outlier_categories") or {}).items()}
+        out["outlier_categories"] = dict(info.get("outlier_categories") or {})
         return out
 
     def choose_unknown_threshold(self, ref: Reference, known_kept: float, threshold: float | None,
@@ -401,6 +401,38 @@ class SketchSpec(TaskSpec):
                           ["predict() inputs are drawings rebuilt from the stored model rows "
                            "(integer 0..255 coordinates); the bare model call and accuracy use the rows as stored"])
 
+    def load_unknown(self, bundle: Any, folder: str | Path) -> tuple[list[np.ndarray], list[str], list[str]]:
+        """(model rows, category of each, notes): the drawings of ``folder``'s categories that are
+        not the bundle's labels, less those its training used as outliers or to choose the threshold
+        (their figures would flatter the model)."""
+        from inkcast.data.outliers import load_outliers
+
+        m = bundle.manifest
+        used = {c for role in ("train", "validation")
+                for c in ((m.get("unknown") or {}).get("outlier_categories") or {}).get(role, [])}
+        prep = SketchPreprocessing.from_dict(m["preprocessing"])
+        o = load_outliers([folder], list(m["labels"]) + sorted(used), spacing=prep.resample_spacing,
+                          max_points=prep.max_points, require_every_role=False)
+        rows, cats = [], []
+        for role in ("train", "validation", "test"):
+            rows += o[role].features
+            cats += o[role].categories
+        notes = [f"{len(used)} categories of the folder left out: the bundle's training used them"] if used else []
+        return rows, cats, notes
+
+    def unknown_quality(self, bundle: Any, rt: Any, known_outputs: np.ndarray, inputs: EvalInputs,
+                        unknown: tuple[list[np.ndarray], list[str], list[str]]) -> dict[str, Any]:
+        """The open-set figures of one opened variant at the bundle's threshold (a bundle without
+        one: at 0, where every drawing is accepted; AUROC and FPR95 need no threshold)."""
+        from .unknown import open_set_metrics, scores_of
+
+        rows, cats, notes = unknown
+        u = bundle.manifest.get("unknown") or {}
+        m = open_set_metrics(scores_of(known_outputs), known_outputs.argmax(1) == inputs.targets,
+                             rt.probabilities_of_features(rows), cats, float(u.get("threshold") or 0.0),
+                             list(bundle.manifest["labels"]))
+        return {**m, "notes": notes + ([] if u else ["the bundle has no threshold: every drawing is accepted"])}
+
     def subset(self, inputs: EvalInputs, per_category: int | None) -> EvalInputs:
         """The first ``per_category`` items of each category (all if None)."""
         if per_category is None:
@@ -425,9 +457,24 @@ class SketchSpec(TaskSpec):
         return q
 
     def evaluation_table(self, results: dict[str, dict[str, Any]]) -> str:
-        lines = [f"{'variant':20s} {'backend':8s} {'top-1':>7s} {'top-3':>7s} {'drawings':>9s}"]
+        unknown = any("unknown" in r for r in results.values())
+        head = f"{'variant':20s} {'backend':8s} {'top-1':>7s} {'top-3':>7s} {'drawings':>9s}"
+        if unknown:
+            head += f" {'AUROC':>7s} {'FPR95':>7s} {'thresh':>7s} {'kept':>7s} {'unk.acc':>7s} {'unknown':>8s}"
+        lines = [head]
         for name, r in results.items():
-            lines.append(f"{name:20s} {r['backend']:8s} {r['top1']:7.4f} {r['top3']:7.4f} {r['items']:9d}")
+            line = f"{name:20s} {r['backend']:8s} {r['top1']:7.4f} {r['top3']:7.4f} {r['items']:9d}"
+            u = r.get("unknown")
+            if u:
+                line += (f" {u['auroc']:7.4f} {u['fpr95']:7.4f} {u['threshold']:7.4f} {u['known_kept']:7.4f} "
+                         f"{u['unknown_accepted']:7.4f} {u['unknown_drawings']:8d}")
+            lines.append(line)
+        if unknown:
+            u = next(r["unknown"] for r in results.values() if "unknown" in r)
+            lines.append(f"unknown: {u['unknown_drawings']} drawings of {u['unknown_categories']} categories; "
+                         "kept = known drawings kept, unk.acc = unknown drawings accepted, at the bundle's threshold")
+            most = ", ".join(f"{m['category']} {m['accepted']}/{m['drawings']}" for m in u["unknown_accepted_most"])
+            lines.append(f"accepted most often ({next(n for n, r in results.items() if 'unknown' in r)}): {most or 'none'}")
         return "\n".join(lines)
 
     def item_json(self, item: Any) -> str:

@@ -44,9 +44,32 @@ def quickdraw_dir(data_dir) -> Path:
 
 
 @pytest.fixture(scope="session")
-def sketch_run(quickdraw_dir, tmp_path_factory) -> Path:
-    """A real training run: 1,200 drawings per category, 12 epochs (no time budget: the same model
-    on any machine)."""
+def outliers_dir(data_dir) -> Path:
+    """Google's simplified drawings of 168 categories that are none of the five: the outliers."""
+    p = data_dir / "quickdraw-raw" / "simplified"
+    if not p.is_dir():
+        pytest.skip(f"{p} not found")
+    return p
+
+
+@pytest.fixture(scope="session")
+def unknown_drawings(outliers_dir) -> list:
+    """One real drawing of each outlier category held out for the test figures (``role_of`` ==
+    "test"): categories that neither trained the suite's model nor chose its threshold."""
+    from inkcast.data.formats import category_files, read_file
+    from inkcast.data.outliers import role_of
+
+    out = []
+    for cat, (path, fmt) in category_files(outliers_dir).items():
+        if role_of(cat) == "test":
+            out.append(next(iter(read_file(path, fmt, word=cat)))[1]["drawing"])
+    return out
+
+
+@pytest.fixture(scope="session")
+def sketch_run(quickdraw_dir, outliers_dir, tmp_path_factory) -> Path:
+    """A real training run: 1,200 drawings per category, 12 epochs, with outlier exposure on the
+    shared outlier categories (no time budget: the same model on any machine)."""
     cache = os.environ.get("INKCAST_TEST_CACHE")
     run = Path(cache) / "sketch-run" if cache else tmp_path_factory.mktemp("sketch") / "run"
     if (run / "metrics.json").is_file():
@@ -56,7 +79,7 @@ def sketch_run(quickdraw_dir, tmp_path_factory) -> Path:
     from inkcast.training.train_sketch import train_sketch_from_folder
 
     o = SketchTrainOptions(data=QuickDrawOptions(max_per_category=1200), epochs=12, patience=3,
-                           calibration_samples=300)
+                           calibration_samples=300, outliers=(str(outliers_dir),))
     train_sketch_from_folder(quickdraw_dir, run, o)
     return run
 

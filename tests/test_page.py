@@ -1,6 +1,7 @@
 """The live drawing page in a real browser (Playwright driving Debian's Chromium, /usr/bin/chromium):
-real test drawings drawn with pointer events, in both modes; the page's top-1 must be the Python
-runtime's for the very strokes the page recorded."""
+real test drawings, and drawings of categories the model never learned, drawn with pointer events in
+both modes; the page's top-1 and its answer (a label or "I'm not sure") must be the Python runtime's
+for the very strokes the page recorded, and the page lists the categories it knows."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ CHROMIUM = os.environ.get("INKCAST_CHROMIUM", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[1]
 WEB = ROOT / "web"
 DRAWINGS = 20
+UNKNOWN = 6  # drawings of categories the model never learned, per mode
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 if not Path(CHROMIUM).is_file():
@@ -97,11 +99,13 @@ def draw(page, drawing) -> None:
         page.mouse.up()
 
 
-def settled_top1(page) -> str:
+def settled(page) -> tuple[str, str]:
+    """(top-1, answer) once the page has recognized the whole drawing; the answer is 'unknown' for
+    "I'm not sure"."""
     page.wait_for_function("document.body.dataset.busy === '' && document.body.dataset.updates", timeout=30_000)
     page.wait_for_timeout(50)
     page.wait_for_function("document.body.dataset.busy === ''", timeout=30_000)
-    return page.evaluate("document.body.dataset.top1")
+    return page.evaluate("document.body.dataset.top1"), page.evaluate("document.body.dataset.label")
 
 
 def run_mode(browser, url, drawings, sketch_bundle, shot: Path | None = None):
@@ -112,34 +116,43 @@ def run_mode(browser, url, drawings, sketch_bundle, shot: Path | None = None):
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url)
-    page.wait_for_function("document.body.dataset.ready === '1'")
-    agree = 0
+    page.wait_for_function("document.body.dataset.ready === '1' && document.body.dataset.known")
+    assert page.evaluate("document.body.dataset.known").split(",") == rec.labels
+    assert page.inner_text("#known").startswith("I know: " + ", ".join(rec.labels))
+    agree, unsure = 0, 0
     for d in drawings:
         page.click("#clear")
         draw(page, d)
-        top1 = settled_top1(page)
+        top1, label = settled(page)
         strokes = page.evaluate("window.inkcast.strokes()")
-        want = rec.predict(strokes)[0][0]  # Python on the very points the page recorded
-        assert top1 == want, (top1, want, page.inner_text("#status"))
+        want = rec.recognize(strokes)  # Python on the very points the page recorded
+        assert top1 == want.top_k[0][0], (top1, want, page.inner_text("#status"))
+        assert label == (want.label or "unknown"), (label, want)
+        if not want.known:
+            assert page.inner_text("#answer") == "I'm not sure what that is."
+            unsure += 1
         agree += 1
     if shot is not None:
         page.screenshot(path=str(shot))
     status = page.inner_text("#status")
     page.close()
     assert not errors, errors
-    return agree, status
+    return agree, unsure, status
 
 
-def test_in_browser_mode_matches_python(browser, static_site, sketch_bundle, test_drawings, tmp_path):
+def test_in_browser_mode_matches_python(browser, static_site, sketch_bundle, test_drawings, unknown_drawings, tmp_path):
     drawings = [r["drawing"] for r in test_drawings[:: max(1, len(test_drawings) // DRAWINGS)][:DRAWINGS]]
-    agree, status = run_mode(browser, static_site, drawings, sketch_bundle, tmp_path / "browser.png")
-    assert agree == DRAWINGS and status.startswith("browser:") and "ms for the last update" in status
-    print(f"in-browser: {agree}/{DRAWINGS} top-1 equal to Python; {status}")
+    drawings += unknown_drawings[:UNKNOWN]
+    agree, unsure, status = run_mode(browser, static_site, drawings, sketch_bundle, tmp_path / "browser.png")
+    assert agree == len(drawings) and unsure >= 1
+    assert status.startswith("browser:") and "ms for the last update" in status
+    print(f"in-browser: {agree}/{len(drawings)} answers equal to Python ({unsure} 'not sure'); {status}")
 
 
-def test_server_mode_matches_python(browser, served_page, sketch_bundle, test_drawings, tmp_path):
+def test_server_mode_matches_python(browser, served_page, sketch_bundle, test_drawings, unknown_drawings, tmp_path):
     drawings = [r["drawing"] for r in test_drawings[1:: max(1, len(test_drawings) // DRAWINGS)][:DRAWINGS]]
-    agree, status = run_mode(browser, served_page, drawings, sketch_bundle,
-                             Path(os.environ["INKCAST_SCREENSHOT"]) if os.environ.get("INKCAST_SCREENSHOT") else None)
-    assert agree == DRAWINGS and status.startswith("server:")
-    print(f"server: {agree}/{DRAWINGS} top-1 equal to Python; {status}")
+    drawings += unknown_drawings[UNKNOWN : 2 * UNKNOWN]
+    agree, unsure, status = run_mode(browser, served_page, drawings, sketch_bundle,
+                                     Path(os.environ["INKCAST_SCREENSHOT"]) if os.environ.get("INKCAST_SCREENSHOT") else None)
+    assert agree == len(drawings) and unsure >= 1 and status.startswith("server:")
+    print(f"server: {agree}/{len(drawings)} answers equal to Python ({unsure} 'not sure'); {status}")

@@ -55,20 +55,20 @@ def test_streamed_points_are_the_in_memory_points(prepared, quickdraw_dir):
     assert [p.key_ids[:3] for p in small.train_pools(1)] != [p.key_ids[:3] for p in pools]  # a new order each epoch
 
 
-def test_streaming_training_is_the_in_memory_training(prepared, sketch_run, tmp_path):
+def test_streaming_training_is_the_in_memory_training(prepared, sketch_run, outliers_dir, tmp_path):
     """The fixture's options on the prepared dataset: a pool holds the whole split, so every batch,
-    augmentation and weight update is the in-memory run's: the same history and test accuracy
-    (within 0.5 points is the issue's bar; this holds it to zero)."""
+    augmentation, outlier drawing and weight update is the in-memory run's: the same history and
+    test accuracy (within 0.5 points is the issue's bar; this holds it to zero)."""
     from inkcast.training.sketch_options import SketchTrainOptions
     from inkcast.training.train_sketch import train_sketch_from_folder
 
     ref = json.loads((sketch_run / "metrics.json").read_text())
-    o = SketchTrainOptions(epochs=12, patience=3, calibration_samples=300)
+    o = SketchTrainOptions(epochs=12, patience=3, calibration_samples=300, outliers=(str(outliers_dir),))
     m = train_sketch_from_folder(prepared, tmp_path / "run", o)
     assert m["streamed"] and m["drawings"] == ref["drawings"]
     assert m["history"] == ref["history"]
-    assert m["top1"] == ref["top1"] and m["top3"] == ref["top3"]
-    for name in ("test_split.npz", "calibration.npz"):
+    assert m["top1"] == ref["top1"] and m["top3"] == ref["top3"] and m["unknown"] == ref["unknown"]
+    for name in ("test_split.npz", "calibration.npz", "validation_split.npz", "outliers_test.npz"):
         a, b = load_rows(tmp_path / "run" / name), load_rows(sketch_run / name)
         assert a[2] == b[2] and np.array_equal(a[1], b[1])
         assert all(np.array_equal(x, y) for x, y in zip(a[0], b[0]))

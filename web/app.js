@@ -1,4 +1,5 @@
-// The live drawing page: Pointer Events on a canvas, the top-3 after every change of the drawing.
+// The live drawing page: Pointer Events on a canvas, the answer (a label, or "I'm not sure" below the
+// bundle's threshold) and the top-3 after every change of the drawing; it lists the categories it knows.
 // Two modes: "browser" runs the bundle's ONNX file with ONNX Runtime Web and the JS port of the
 // contract (works from any static folder, offline); "server" posts the strokes to inkcast serve.
 // Query options: ?mode=browser|server&bundle=URL of a bundle folder&variant=onnx-float32&ort=URL of ort.min.mjs
@@ -8,6 +9,8 @@ const q = new URLSearchParams(location.search);
 const canvas = document.getElementById('pad');
 const ctx = canvas.getContext('2d');
 const top = document.getElementById('top');
+const answerEl = document.getElementById('answer');
+const knownEl = document.getElementById('known');
 const status = document.getElementById('status');
 const modeSelect = document.getElementById('mode');
 modeSelect.value = q.get('mode') || (location.pathname.startsWith('/web') ? 'server' : 'browser');
@@ -36,14 +39,33 @@ async function recognize(points) {
       body: JSON.stringify({ drawing: points, top_k: 3 }) });
     const body = await r.json();
     if (!r.ok) throw new Error(body.error || r.statusText);
-    return body.top_k;
+    return { label: body.label, known: body.known, score: body.score, threshold: body.threshold, topK: body.top_k };
   }
-  return (await browserRecognizer()).predict(points, 3);
+  return (await browserRecognizer()).recognize(points, 3);
+}
+
+// "I know: ..." from the bundle's labels (the manifest in browser mode, /v1/model on the server)
+async function showKnown() {
+  try {
+    let labels;
+    if (modeSelect.value === 'server') {
+      const r = await fetch(q.get('model') || '/v1/model');
+      labels = (await r.json()).sketch.labels;
+    } else {
+      labels = (await browserRecognizer()).labels;
+    }
+    knownEl.textContent = `I know: ${labels.join(', ')}. Anything else, I should say I'm not sure.`;
+    document.body.dataset.known = labels.join(',');
+  } catch (e) {
+    knownEl.textContent = `could not load the categories: ${e.message}`;
+  }
 }
 
 function show(answer, ms) {
   top.innerHTML = '';
-  for (const [label, p] of answer) {
+  answerEl.textContent = answer.known ? `It's ${answer.topK[0][0]}.` : "I'm not sure what that is.";
+  answerEl.className = answer.known ? 'known' : 'unsure';
+  for (const [label, p] of answer.topK) {
     const li = document.createElement('li');
     li.textContent = `${label} ${(100 * p).toFixed(1)} %`;
     const bar = document.createElement('span');
@@ -52,7 +74,8 @@ function show(answer, ms) {
     li.appendChild(bar);
     top.appendChild(li);
   }
-  document.body.dataset.top1 = answer.length ? answer[0][0] : '';
+  document.body.dataset.top1 = answer.topK.length ? answer.topK[0][0] : '';
+  document.body.dataset.label = answer.known ? answer.label : 'unknown';
   document.body.dataset.updates = String(++updates);
   status.textContent = `${modeSelect.value}: ${ms.toFixed(1)} ms for the last update`;
 }
@@ -64,7 +87,11 @@ async function update() {
     while (true) {
       const snapshot = JSON.stringify(strokes);
       const points = strokes.filter((s) => s.length).map((s) => s.map(([x, y, t]) => [x, y, t]));
-      if (!points.length) { top.innerHTML = ''; document.body.dataset.top1 = ''; status.textContent = 'draw something'; break; }
+      if (!points.length) {
+        top.innerHTML = ''; answerEl.textContent = ''; document.body.dataset.top1 = ''; document.body.dataset.label = '';
+        status.textContent = 'draw something';
+showKnown(); break;
+      }
       const t0 = performance.now();
       try {
         show(await recognize(points), performance.now() - t0);
@@ -114,8 +141,9 @@ canvas.addEventListener('pointerup', finish);
 canvas.addEventListener('pointercancel', finish);
 document.getElementById('clear').onclick = () => { strokes = []; redraw(); update(); };
 document.getElementById('undo').onclick = () => { strokes.pop(); redraw(); update(); };
-modeSelect.onchange = () => update();
+modeSelect.onchange = () => { showKnown(); update(); };
 
 status.textContent = 'draw something';
+showKnown();
 window.inkcast = { strokes: () => strokes.map((s) => s.map(([x, y]) => [x, y])) };  // for tests and debugging
 document.body.dataset.ready = '1';

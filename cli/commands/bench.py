@@ -28,6 +28,9 @@ def register(sub) -> None:
                    help="test drawings per category for latency and throughput (default: all; quick 40)")
     p.add_argument("--accuracy-per-category", type=int,
                    help="test drawings per category for accuracy (default: all, in quick mode too)")
+    p.add_argument("--unknown", metavar="DIR",
+                   help="sketch: a folder of category files; its categories other than the bundle's labels are "
+                        "unknown drawings, and each variant gets AUROC, FPR95 and the rates at its threshold")
     p.add_argument("--baseline", help="baseline JSON (from --write-baseline, or a report.json) to gate against")
     p.add_argument("--max-regression", type=float, default=0.15,
                    help="allowed relative increase of each ratio figure (default 0.15)")
@@ -55,7 +58,7 @@ def bench_options(a: argparse.Namespace):
     o = BenchOptions.for_mode(
         a.quick, data=a.data, keras=a.keras, reference=a.reference,
         threads=tuple(t.strip() for t in a.threads.split(",") if t.strip()),
-        per_category=a.per_category, accuracy_per_category=a.accuracy_per_category,
+        per_category=a.per_category, accuracy_per_category=a.accuracy_per_category, unknown=a.unknown,
         coldstart_repeats=a.coldstart_repeats)
     if a.rounds or a.per_round:
         o.plan = Plan(**{**o.plan.__dict__, **({"rounds": a.rounds} if a.rounds else {}),

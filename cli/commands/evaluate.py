@@ -14,6 +14,10 @@ def register(sub) -> None:
     ev.add_argument("--backend", choices=["all", "tflite", "onnx"], default="all",
                     help="all: every variant (default); tflite/onnx: that backend's float32 variant")
     ev.add_argument("--format", help="a single variant name from the manifest")
+    ev.add_argument("--unknown", metavar="DIR",
+                    help="sketch: a folder of category files; its categories other than the bundle's labels (and "
+                         "other than the outliers its training used) are unknown drawings: AUROC, FPR95 and the "
+                         "rates at the bundle's threshold")
     ev.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ev.set_defaults(func=evaluate_command)
 
@@ -32,6 +36,6 @@ def evaluate_command(a: argparse.Namespace) -> int:
     from inkcast.tasks.evaluate import evaluate_bundle
 
     bundle = load_bundle(a.bundle)
-    results = evaluate_bundle(a.bundle, a.data, chosen_formats(bundle, a.backend, a.format))
+    results = evaluate_bundle(a.bundle, a.data, chosen_formats(bundle, a.backend, a.format), a.unknown)
     print(json.dumps(results, indent=2) if a.json else spec_for(bundle.task).evaluation_table(results))
     return 0

@@ -1,4 +1,4 @@
-"""``inkcast predict BUNDLE FILE.ndjson``: the top-k labels of each drawing of a file."""
+"""``inkcast predict BUNDLE FILE.ndjson``: each drawing's answer (a label, or "unknown") and its top-k."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ RAW = {"auto": None, "yes": True, "no": False}
 
 
 def register(sub) -> None:
-    pr = sub.add_parser("predict", help="top-3 labels for each drawing of an ndjson file")
+    pr = sub.add_parser("predict", help="the answer (a label or 'unknown') and top-3 for each drawing of an ndjson file")
     pr.add_argument("bundle")
     pr.add_argument("file")
     pr.add_argument("--backend", choices=["tflite", "onnx"], default="tflite")
@@ -32,11 +32,11 @@ def predict_command(a: argparse.Namespace) -> int:
         if a.limit and n >= a.limit:
             break
         try:
-            top = rec.predict(drawing, top_k=a.top_k, raw=RAW[a.raw])
+            r = rec.recognize(drawing, top_k=a.top_k, raw=RAW[a.raw])
         except BadInputError as e:
             raise BadInputError(f"{a.file}:{lineno}: {e}") from None
-        shown = "  ".join(f"{label} {p:.3f}" for label, p in top)
+        shown = "  ".join(f"{label} {p:.3f}" for label, p in r.top_k)
         word = f" (true: {meta['word']})" if "word" in meta else ""
-        print(f"line {lineno}: {shown}{word}")
+        print(f"line {lineno}: {r.label if r.known else 'unknown'}  [{shown}]{word}")
         n += 1
     return 0

@@ -291,3 +291,13 @@ export function rank(probabilities, labels, topK = 3) {
   const order = Array.from(probabilities.keys()).sort((a, b) => (probabilities[b] - probabilities[a]) || (a - b));
   return order.slice(0, Math.min(topK, labels.length)).map((i) => [labels[i], probabilities[i]]);
 }
+
+/** The answer with "I don't know" (docs/CONTRACT.md, "Unknown"): the top-1 label when its
+ * probability is at least `threshold`, else null; a bundle without a threshold (null) always
+ * answers its top-1. Returns {label, known, score, threshold, topK}. */
+export function recognition(probabilities, labels, topK = 3, threshold = null) {
+  const top = rank(probabilities, labels, topK);
+  const score = Math.max(...probabilities);
+  const known = threshold === null || threshold === undefined || score >= threshold;
+  return { label: known ? top[0][0] : null, known, score, threshold: threshold ?? null, topK: top };
+}

@@ -2,7 +2,7 @@
 // `ort` is passed in (the npm package in Node, the same package's browser build on the page), so
 // this module has no import side effects and no build step.
 
-import { BadInputError, pipeline, rank } from './contract.js';
+import { BadInputError, pipeline, rank, recognition } from './contract.js';
 
 export class Recognizer {
   /** @param ort onnxruntime-web; @param manifest the bundle's manifest.json; @param variant e.g. "onnx-float32" */
@@ -21,6 +21,8 @@ export class Recognizer {
     this.labels = manifest.labels;
     this.preprocessing = manifest.preprocessing;
     this.quantization = manifest.variants[variant].quantization || {};
+    // the "unknown" threshold on the top-1 probability (null: a bundle made without one)
+    this.threshold = manifest.unknown && manifest.unknown.threshold !== undefined ? manifest.unknown.threshold : null;
   }
 
   /** Model rows for a drawing (raw: null decides, true/false forces), with every step. */
@@ -39,6 +41,13 @@ export class Recognizer {
     const o = this.quantization.output;
     if (o) p = p.map((v) => Math.fround((v - o.zero_point) * o.scale));
     return p;
+  }
+
+  /** The drawing's answer: {label (null: "unknown"), known, score, threshold, topK}. */
+  async recognize(drawing, topK = 3, raw = null) {
+    if (!Number.isInteger(topK) || topK < 1) throw new BadInputError(`top_k must be an integer >= 1, got ${topK}`);
+    const rows = this.steps(drawing, raw).features;
+    return recognition(await this.probabilitiesOfFeatures(rows), this.labels, topK, this.threshold);
   }
 
   /** The top-k [label, probability] of a drawing, best first. */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
-import { pipeline, roundHalfEven, rank } from '../inkcast/contract.js';
+import { pipeline, roundHalfEven, rank, recognition } from '../inkcast/contract.js';
 import { Recognizer } from '../inkcast/recognizer.js';
 
 ort.env.wasm.numThreads = 1;
@@ -65,9 +65,27 @@ for (const variant of WEB_VARIANTS) {
       const want = v.expected[variant].top;
       assert.deepEqual(got.map((g) => g[0]), want.map((w) => w[0]), `vector ${v.id} ${variant}`);
       close(got.map((g) => g[1]), want.map((w) => w[1]), 1e-5, `vector ${v.id} ${variant} probabilities`);
+      if ('label' in v.expected[variant]) {  // bundles from before "unknown" have no expected answer
+        const r = await rec.recognize(v.input, 3);
+        assert.equal(r.label, v.expected[variant].label, `vector ${v.id} (${v.kind}) ${variant} answer`);
+        assert.equal(r.known, v.expected[variant].known, `vector ${v.id} (${v.kind}) ${variant} known`);
+      }
     }
   });
 }
+
+test('the threshold decides known or unknown', () => {
+  assert.equal(doc.threshold, manifest.unknown ? manifest.unknown.threshold : null);
+  const unknown = doc.vectors.filter((v) => v.kind === 'unknown');
+  if (doc.threshold !== null) {
+    assert.ok(unknown.length > 0, 'a bundle with a threshold has unknown vectors');
+    assert.ok(unknown.some((v) => v.expected['onnx-float32'].label === null), 'some unknown vector is rejected');
+  }
+  const r = recognition([0.2, 0.5, 0.3], ['a', 'b', 'c'], 2, 0.6);
+  assert.deepEqual([r.label, r.known, r.score], [null, false, 0.5]);
+  assert.equal(recognition([0.2, 0.5, 0.3], ['a', 'b', 'c'], 2, 0.5).label, 'b');
+  assert.equal(recognition([0.2, 0.5, 0.3], ['a', 'b', 'c'], 2, null).label, 'b');
+});
 
 test('ranking keeps label order on ties', () => {
   assert.deepEqual(rank([0.2, 0.4, 0.4], ['a', 'b', 'c'], 2), [['b', 0.4], ['c', 0.4]]);
