@@ -20,16 +20,17 @@ def doc(sketch_bundle):
 def test_conformance_is_in_the_bundle_and_covered_by_its_digest(sketch_bundle, doc):
     assert "conformance.json" in load_bundle(sketch_bundle).manifest["files"]
     kinds = [v["kind"] for v in doc["vectors"]]
-    assert kinds.count("simplified") == 24 and kinds.count("raw") == 12
+    assert kinds.count("simplified") == 24 and kinds.count("raw") == 12 and kinds.count("unknown") == 8
     manifest = json.loads((sketch_bundle / "manifest.json").read_text())
     assert doc["labels"] == manifest["labels"] and doc["preprocessing"] == manifest["preprocessing"]
+    assert doc["threshold"] == manifest["unknown"]["threshold"]
 
 
 def test_every_step_matches_the_runtime(sketch_bundle, doc):
     rec = SketchRecognizer(sketch_bundle)
     for v in doc["vectors"]:
         s = v["steps"]
-        assert s["raw_detected"] == (v["kind"] == "raw"), v["id"]
+        assert s["raw_detected"] == (v["kind"] == "raw"), v["id"]  # unknown vectors are simplified drawings
         np.testing.assert_array_equal(np.asarray(s["features"], np.float32), model_rows(v["input"], rec.preprocessing))
         assert len(s["features"]) <= doc["preprocessing"]["max_points"]
         if v["kind"] == "raw":
@@ -55,3 +56,18 @@ def test_expected_answers_are_each_variants_own(sketch_bundle, doc):
             want = v["expected"][name]["top"]
             assert [g[0] for g in got] == [w[0] for w in want], (name, v["id"])
             np.testing.assert_allclose([g[1] for g in got], [w[1] for w in want], atol=1e-6)
+
+
+def test_every_variant_says_unknown_as_conformance_json_says(sketch_bundle, doc):
+    """Python's answer (a label, or None for "unknown") on every vector, unknown ones included,
+    for every variant: what the JS port, the page and the server are held to as well."""
+    manifest = json.loads((sketch_bundle / "manifest.json").read_text())
+    rejected = 0
+    for name in manifest["variants"]:
+        rec = SketchRecognizer(sketch_bundle, format=name)
+        assert rec.threshold == doc["threshold"]
+        for v in doc["vectors"]:
+            r = rec.recognize(v["input"])
+            assert (r.label, r.known) == (v["expected"][name]["label"], v["expected"][name]["known"]), (name, v["id"])
+            rejected += v["kind"] == "unknown" and r.label is None
+    assert rejected >= len(manifest["variants"])  # every variant turns some unknown drawing away

@@ -87,6 +87,22 @@ def test_recognize_equals_the_runtime_raw_and_simplified(server, runtime, test_d
     assert r.status_code == 200 and r.json()["top_k"][0][0] == runtime.predict(raw)[0][0]
 
 
+def test_recognize_says_unknown_as_the_runtime_does(server, runtime, sketch_bundle):
+    """Every conformance vector, the unknown ones included: the server's answer is the runtime's."""
+    doc = json.loads((sketch_bundle / "conformance.json").read_text())
+    m = httpx.get(f"{server}/v1/model").json()["sketch"]
+    assert m["threshold"] == runtime.threshold == doc["threshold"] and m["unknown"]["method"] == "outlier-exposure"
+    unsure = 0
+    for v in doc["vectors"]:
+        body = httpx.post(f"{server}/v1/recognize", json={"drawing": v["input"]}).json()
+        want = runtime.recognize(v["input"])
+        assert (body["label"], body["known"]) == (want.label, want.known) == (
+            v["expected"]["tflite-float32"]["label"], v["expected"]["tflite-float32"]["known"]), v["id"]
+        assert body["threshold"] == runtime.threshold and body["score"] == pytest.approx(want.score, rel=1e-6)
+        unsure += body["label"] is None
+    assert unsure >= 1
+
+
 def test_forecast_equals_the_runtime(server, forecast_bundle, cta_csv):
     from inkcast.data.series_csv import read_series
     from inkcast.runtime.forecaster import Forecaster

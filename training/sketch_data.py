@@ -46,11 +46,11 @@ class Pool:
                     np.asarray(self.labels)[positions], [self.key_ids[i] for i in positions])
 
 
-def batches_in(n: int, pool_size: int, batch: int, extra: float = 0.0) -> int:
+def batches_in(n: int, pool_size: int, batch: int, extra: Sequence[float] = ()) -> int:
     """Batches ``BucketedBatches`` cuts from n drawings read in pools of ``pool_size``, each pool
-    grown by ``extra`` drawings per drawing (open-set training's outliers)."""
-    def grown(m: int) -> int:  # open_set.outlier_count
-        return m + int(round(m * extra))
+    grown by each ``extra`` share in turn (open-set training's outliers: ``open_set.outlier_count``)."""
+    def grown(m: int) -> int:
+        return m + sum(int(round(m * e)) for e in extra)
 
     full, rest = divmod(n, pool_size)
     return full * -(-grown(pool_size) // batch) + -(-grown(rest) // batch)
@@ -82,8 +82,8 @@ class InMemorySketchData:
     def train_pools(self, epoch: int) -> Iterator[Pool]:
         yield self.pool("train")
 
-    def train_batches(self, batch: int, extra: float = 0.0) -> int:
-        """Batches in a training epoch: the one pool (grown by ``extra`` per drawing) cut into batches."""
+    def train_batches(self, batch: int, extra: Sequence[float] = ()) -> int:
+        """Batches in a training epoch: the one pool (grown by the ``extra`` shares) cut into batches."""
         return batches_in(self.counts["train"], max(self.counts["train"], 1), batch, extra)
 
     def eval_pools(self, split: str) -> Iterator[Pool]:
@@ -200,8 +200,8 @@ class StreamingSketchData:
         shuffle_seed = int(np.random.default_rng([self.seed, epoch, 1]).integers(1 << 31))
         yield from self._split_pools("train", shuffle_seed)
 
-    def train_batches(self, batch: int, extra: float = 0.0) -> int:
-        """Batches in a training epoch: each pool (grown by ``extra`` per drawing) cut into batches."""
+    def train_batches(self, batch: int, extra: Sequence[float] = ()) -> int:
+        """Batches in a training epoch: each pool (grown by the ``extra`` shares) cut into batches."""
         return batches_in(self.counts["train"], self.pool_size, batch, extra)
 
     def eval_pools(self, split: str) -> Iterator[Pool]:

@@ -55,6 +55,8 @@ class SketchTrainOptions:
     outlier_weight: float = 0.5  # outlier exposure's loss weight (lambda)
     outlier_share: float = 0.25  # outlier drawings added to each training pool, per known drawing (augmented)
     outlier_max_per_category: int | None = 200  # outlier drawings read per category
+    outlier_mix: float = 0.0  # share of the outlier drawings shown as chimeras of two (open_set.chimera)
+    known_mix_share: float = 0.0  # chimeras of two known drawings of different labels, per known drawing
     known_kept: float = 0.95  # the run's threshold keeps this share of known validation drawings
 
     def to_dict(self) -> dict[str, Any]:

@@ -250,8 +250,8 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
     # 10 s between epochs here (about every other epoch; 110 s of a 24-epoch run). A cluster's
     # epoch is the fewest batches any worker's shards give, so every worker runs the same steps.
     w = cluster.workers if cluster is not None else 1
-    share = o.outlier_share if outliers is not None else 0.0
-    steps = (data.train_batches(o.batch_size, share) if cluster is None
+    extra = (o.outlier_share, o.known_mix_share) if outliers is not None else ()
+    steps = (data.train_batches(o.batch_size, extra) if cluster is None
              else steps_per_worker(data.shard_lengths("train"), w, o.pool_size, o.batch_size // w))
     steps = min(steps, o.steps_per_epoch or steps)
     if cluster is None:
@@ -264,7 +264,8 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
                      EpochProgress(epochs, "sketch"), ckpt]
         pools = data.train_pools
         if outliers is not None:
-            pools = with_outliers(pools, outliers["train"], share, len(labels) if background else OUTLIER, o.seed)
+            pools = with_outliers(pools, outliers["train"], o.outlier_share, len(labels) if background else OUTLIER, o.seed,
+                                  o.resample_spacing, o.outlier_mix, o.known_mix_share)
         train_ds = BucketedBatches(pools, o.batch_size, o, train=True, seed=o.seed).dataset(
             first, max_batches=steps, repeat=True)
         val_ds = BucketedBatches(lambda _: data.eval_pools("validation"), 256, o, train=False).dataset()

@@ -56,6 +56,13 @@ def register(sub) -> None:
     ts.add_argument("--unknown-method", choices=["outlier-exposure", "background-class"],
                     help="how outliers are learned (default outlier-exposure; background-class is kept for "
                          "comparison and is not exported)")
+    ts.add_argument("--outlier-weight", type=float, help="outlier exposure's loss weight (default 0.5)")
+    ts.add_argument("--outlier-share", type=float,
+                    help="outlier drawings shown per known drawing in each epoch (default 0.25)")
+    ts.add_argument("--outlier-mix", type=float,
+                    help="share of those shown as recombinations of two outlier drawings' strokes")
+    ts.add_argument("--known-mix-share", type=float,
+                    help="recombinations of two known drawings of different labels, per known drawing, as outliers")
     ts.add_argument("--no-augment", action="store_true")
     ts.add_argument("--resample-spacing", type=float,
                     help="arc-length resampling step of the model input in the 0..255 frame "
@@ -95,7 +102,8 @@ def sketch_options(a: argparse.Namespace):
         categories=tuple(c.strip() for c in a.categories.split(",")) if a.categories else None,
         max_per_category=a.max_per_category, recognized_only=a.recognized_only, format=a.format,
         split_by=a.split_by or "key_id"))
-    for key in ("epochs", "seed", "batch_size", "max_train_seconds", "patience", "schedule", "pool_size"):
+    for key in ("epochs", "seed", "batch_size", "max_train_seconds", "patience", "schedule", "pool_size",
+                "outlier_weight", "outlier_share", "outlier_mix", "known_mix_share"):
         if getattr(a, key) is not None:
             setattr(o, key, getattr(a, key))
     if a.outliers:
