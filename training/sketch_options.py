@@ -22,6 +22,9 @@ class SketchTrainOptions:
     model: SketchModelOptions = field(default_factory=SketchModelOptions)
     epochs: int = 24  # cosine decay over them: about 4.5 minutes here, 96.60 % (docs/RESULTS.md)
     batch_size: int = 64
+    # drawings of similar length per bucket; a batch is batch_size / bucket_size buckets drawn at
+    # random (BucketedBatches), the same mix for any number of workers; None: one bucket a batch
+    bucket_size: int | None = 16
     learning_rate: float = 2e-3
     # "cosine": the rate falls from learning_rate to learning_rate / 50 along a half cosine over
     # the epochs (a fixed budget that ends fine-tuned); "plateau": halved after 2 epochs without a
@@ -77,6 +80,7 @@ class SketchTrainOptions:
         d.setdefault("resample_spacing", None)  # runs from before resampling used the raw points
         d.setdefault("schedule", "plateau")  # runs from before the schedule option
         d.setdefault("patience", 5)  # runs from before early stopping was made optional
+        d.setdefault("bucket_size", None)  # runs from before: one length bucket a batch
         d["outliers"] = tuple(d.get("outliers") or ())  # runs from before open-set training: none
         data = QuickDrawOptions(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.pop("data", {}).items()})
         model = SketchModelOptions(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.pop("model", {}).items()})

@@ -64,19 +64,26 @@ def augment_points(points: np.ndarray, rng: np.random.Generator, rotate_degrees:
 
 
 class BucketedBatches:
-    """Batches of drawings of similar length, left-padded to the batch's longest.
+    """Training batches made of length buckets, left-padded to the batch's longest.
 
-    Grouping by length keeps padding (and so compute) small; the model is padding-invariant,
-    so this changes speed, not answers. The drawings come in pools (``sketch_data``: one pool
-    per split in memory, or pools streamed from a prepared dataset); training batches are cut
-    from each pool, shuffled and augmented anew each epoch from a generator seeded by (seed,
-    epoch) alone, so epoch k gets the same batches in a run resumed at epoch k as in one that
-    never stopped. Evaluation batches go shortest first within each pool.
+    A bucket is ``options.bucket_size`` drawings of similar length; a batch is ``batch_size /
+    bucket_size`` buckets drawn at random. Grouping by length keeps padding (and so compute) small
+    -- the model is padding-invariant, so this changes speed, not answers -- but a batch of one
+    bucket holds drawings of one length, and length goes with category: its gradient is biased,
+    and early training learned 10 points less in 3 epochs than with two buckets a batch (which
+    is what two workers of 32 each gave: docs/RESULTS.md, "One worker or two"). A fixed bucket
+    size makes a global batch the same mix whatever the number of workers: each worker's batch is
+    its share of the buckets. The drawings come in pools (``sketch_data``: one pool per split in
+    memory, or pools streamed from a prepared dataset); training batches are cut from each pool,
+    shuffled and augmented anew each epoch from a generator seeded by (seed, epoch) alone, so
+    epoch k gets the same batches in a run resumed at epoch k as in one that never stopped.
+    Evaluation batches go shortest first within each pool.
     """
 
     def __init__(self, pools: Callable[[int], Iterator[Pool]], batch_size: int, options: SketchTrainOptions,
                  train: bool, seed: int | tuple[int, ...] = 0):
         self.pools, self.batch_size, self.o, self.train, self.seed = pools, batch_size, options, train, seed
+        self.bucket = min(options.bucket_size or batch_size, batch_size)
 
     def epoch(self, epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """The (x, y) batches of one epoch."""
@@ -92,9 +99,11 @@ class BucketedBatches:
             n = len(pool)
             noisy = np.array([len(f) for f in pool.features]) + rng.uniform(0, 8, n)  # similar, not identical, lengths mix
             order = np.argsort(noisy, kind="stable")
-            batches = [order[i : i + self.batch_size] for i in range(0, n, self.batch_size)]
-            for b in rng.permutation(len(batches)):
-                idx = batches[b]
+            buckets = [order[i : i + self.bucket] for i in range(0, n, self.bucket)]
+            per = self.batch_size // self.bucket
+            mixed = rng.permutation(len(buckets))
+            for k in range(0, len(mixed), per):
+                idx = np.concatenate([buckets[b] for b in mixed[k : k + per]])
                 yield pad_left([self._row(pool, j, rng) for j in idx]), pool.labels[idx]
 
     def _row(self, pool: Pool, j: int, rng: np.random.Generator) -> np.ndarray:
