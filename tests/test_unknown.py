@@ -77,6 +77,8 @@ def test_the_run_reports_unknown_on_categories_it_never_saw(sketch_run):
     t = u["test"]
     assert t["unknown_categories"] == len(roles["test"]) and t["known_drawings"] == m["count"]
     assert 0.9 <= u["validation"]["known_kept"] <= 1.0
+    report = (sketch_run / "report.md").read_text()
+    assert "## Unknown drawings" in report and f"| test ({t['unknown_categories']}) | {t['unknown_drawings']} |" in report
     # outlier exposure on the small CI model already separates most unknown drawings
     assert t["auroc"] > 0.8 and t["unknown_accepted"] < 0.6, t
 

@@ -119,7 +119,29 @@ def report_lines(metrics: dict[str, Any], worst: int = 20) -> list[str]:
               "| --- | --- | ---: | ---: |"]
     lines += [f"| {p['true']} | {p['predicted']} | {p['count']} | {p['share_of_true']:.1%} |" for p in pairs]
     lines += ["", "![confusion](confusion.png)", ""]
-    return lines
+    return lines + unknown_lines(metrics.get("unknown"))
+
+
+def unknown_lines(u: dict[str, Any] | None) -> list[str]:
+    """report.md's "Unknown drawings" section: the run's threshold and its open-set figures."""
+    if not u:
+        return []
+    lines = ["## Unknown drawings", "",
+             f"Threshold {u['threshold']:.4f} on the top-1 probability ({u['method']}): it keeps "
+             f"{u['known_kept_target']:.0%} of the known validation drawings; below it the answer is 'unknown'."]
+    if "test" not in u:
+        return lines + ["No outliers were given (`--outliers DIR`): no figures for drawings of other categories.", ""]
+    lines += ["Figures on outlier categories the model never trained on (validation: for choosing recipes; "
+              "test: the report). FPR95 = unknown drawings accepted at the score that keeps 95 % of known ones.", "",
+              "| outlier categories | drawings | AUROC | FPR95 | known kept | unknown accepted |",
+              "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for role in ("validation", "test"):
+        m = u[role]
+        lines.append(f"| {role} ({m['unknown_categories']}) | {m['unknown_drawings']} | {m['auroc']:.4f} | "
+                     f"{m['fpr95']:.1%} | {m['known_kept']:.1%} | {m['unknown_accepted']:.1%} |")
+    most = ", ".join(f"{m['category']} ({m['accepted']}/{m['drawings']})" for m in u["test"]["unknown_accepted_most"])
+    answered = ", ".join(f"{k} {v}" for k, v in u["test"]["unknown_accepted_as"].items())
+    return lines + ["", f"Test outlier categories accepted most often: {most or 'none'}; answered as: {answered or '-'}.", ""]
 
 
 def write_report(run_dir: str | Path, metrics: dict[str, Any]) -> None:
