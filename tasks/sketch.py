@@ -192,6 +192,8 @@ class SketchSpec(TaskSpec):
 
         if threshold is not None and not 0 <= threshold <= 1:
             raise BadInputError(f"the unknown threshold is a top-1 probability, 0..1; got {threshold}")
+        if not 0 < known_kept <= 1:
+            raise BadInputError(f"--known-kept is the share of known validation drawings kept, in (0, 1]; got {known_kept}")
         data = ref.extra
         if "validation" not in data:
             log("no threshold for 'unknown': the run has no validation_split.npz (made before inkcast 0.2); "

@@ -28,8 +28,9 @@ def full_bundle() -> Path:
     from inkcast.training.sketch_options import SketchTrainOptions
 
     defaults = json.loads(json.dumps(SketchTrainOptions().to_dict()))  # tuples as the manifest has them (lists)
-    # the default recipe; only the time budget may differ (a slower machine trains fewer epochs)
-    differing = {k for k in defaults if k != "max_train_seconds" and opts.get(k) != defaults[k]}
+    # the default recipe; only the time budget (a slower machine trains fewer epochs) and the
+    # outlier folders (data, not recipe: the shared data's command names one) may differ
+    differing = {k for k in defaults if k not in ("max_train_seconds", "outliers") and opts.get(k) != defaults[k]}
     assert not differing, f"{b} was not trained with the default options: {sorted(differing)} differ"
     return b
 
@@ -62,3 +63,16 @@ def test_issue_6_bar_99_percent_agreement_on_recovered_raw_input(raw_report, all
     assert raw_report["agreement_min"] >= 0.99, raw_report
     # The pipeline still earns its place: raw input fed to the model as it is agrees less often.
     assert raw_report["unsimplified_agreement_mean"] < raw_report["agreement_mean"], raw_report
+
+
+def test_issue_24_every_variant_says_unknown_as_keras_does(full_bundle):
+    """Issue #24: one threshold for every variant; each variant's AUROC within 0.01 of Keras and its
+    FPR95 within 2 points, on outlier categories used neither in training nor for the threshold
+    (export refuses a variant otherwise; this reads what it recorded)."""
+    manifest = json.loads((full_bundle / "manifest.json").read_text())
+    u = manifest["unknown"]
+    assert u["method"] == "outlier-exposure" and "test" in u, "train with --outliers to get the figures"
+    for name, v in manifest["variants"].items():
+        k = v["accuracy"]["unknown"]
+        assert k["threshold"] == u["threshold"], name
+        assert abs(k["auroc"] - u["test"]["auroc"]) <= 0.01 and abs(k["fpr95"] - u["test"]["fpr95"]) <= 0.02, (name, k)

@@ -144,6 +144,9 @@ def test_export_takes_a_given_threshold(sketch_run, tmp_path):
     with pytest.raises(BadInputError, match="0..1"):
         export_run(sketch_run, tmp_path / "c", ExportOptions(formats=("onnx-float32",), unknown_threshold=2.0,
                                                              tflite_metadata=False), log=lambda s: None)
+    with pytest.raises(BadInputError, match="known-kept"):
+        export_run(sketch_run, tmp_path / "c", ExportOptions(formats=("onnx-float32",), known_kept=95,
+                                                             tflite_metadata=False), log=lambda s: None)
 
 
 def test_evaluate_unknown_leaves_out_the_categories_training_used(sketch_bundle, quickdraw_dir, outliers_dir, capsys):
