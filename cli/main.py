@@ -1,7 +1,7 @@
 """The `inkcast` command: data, train, export, evaluate, predict, forecast, bench, serve, sign, verify, setup, demo.
 
 Each command group lives in ``inkcast.commands``; commands that need TensorFlow (train, export,
-demo) import it only when they run, so `predict`, `evaluate`, `forecast` and `bench` work with
+demo, and data prepare through TensorFlow Datasets) import it only when they run, so `predict`, `evaluate`, `forecast` and `bench` work with
 the runtime alone.
 """
 

@@ -14,7 +14,7 @@ def register(sub) -> None:
     de.add_argument("--max-per-category", type=int, default=None)
     de.add_argument("--max-train-seconds", type=float, default=None)
     de.add_argument("--synthetic-per-category", type=int, default=600)
-    de.add_argument("--formats", default=None, help="variants to export (default: all)")
+    de.add_argument("--formats", default=None, help="variants to export (default: the task's default variants)")
     de.set_defaults(func=demo_command)
 
 
