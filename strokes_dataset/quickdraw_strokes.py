@@ -77,7 +77,7 @@ class QuickdrawStrokes(tfds.core.GeneratorBasedBuilder):
         label = tfds.features.ClassLabel(names=self.categories) if self.categories else tfds.features.ClassLabel()
         # DatasetInfo itself, not dataset_info_from_configs: that one looks for README/CITATIONS
         # files beside the module through the package path, which setuptools' package-dir mapping
-        # (inkcast.datasets lives in datasets/, not in cli/datasets/) sends astray
+        # (inkcast.datasets lives in strokes_dataset/, not in cli/datasets/) sends astray
         return tfds.core.DatasetInfo(
             builder=self,
             description="Quick, Draw! pen strokes (Google's simplified drawings), one category per label.",
