@@ -20,7 +20,7 @@ class SketchTrainOptions:
 
     data: QuickDrawOptions = field(default_factory=QuickDrawOptions)
     model: SketchModelOptions = field(default_factory=SketchModelOptions)
-    epochs: int = 24  # cosine decay over them: about 4.5 minutes here, 96.60 % (docs/RESULTS.md)
+    epochs: int = 24  # cosine decay over them: 96.50 % on the five shared categories (docs/RESULTS.md)
     batch_size: int = 64
     # drawings of similar length per bucket; a batch is batch_size / bucket_size buckets drawn at
     # random (BucketedBatches), the same mix for any number of workers; None: one bucket a batch
