@@ -39,7 +39,8 @@ def test_two_workers_train_a_bundle_the_runtime_recognizes_with(prepared, tmp_pa
     assert m["workers"] == 2 and m["epochs_run"] == 3
     assert m["drawings"]["train"] // 64 - 8 <= m["steps_per_epoch"] <= m["drawings"]["train"] // 64 + 1
     assert sorted(p.name for p in run.iterdir()) == ["calibration.npz", "confusion.png", "metrics.json",
-                                                     "model.weights.h5", "options.json", "report.md", "test_split.npz"]
+                                                     "model.weights.h5", "options.json", "report.md", "test_split.npz",
+                                                     "validation_split.npz"]
     bundle = tmp_path / "bundle"
     export_run(run, bundle, ExportOptions(formats=("tflite-float32", "onnx-float32")), log=lambda _: None)
     for backend in ("tflite", "onnx"):
