@@ -80,7 +80,7 @@ def test_the_run_reports_unknown_on_categories_it_never_saw(sketch_run):
     report = (sketch_run / "report.md").read_text()
     assert "## Unknown drawings" in report and f"| test ({t['unknown_categories']}) | {t['unknown_drawings']} |" in report
     # outlier exposure on the small CI model already separates most unknown drawings
-    assert t["auroc"] > 0.8 and t["unknown_accepted"] < 0.6, t
+    assert t["auroc"] > 0.85 and t["unknown_accepted"] < 0.65, t  # measured: 0.897 and 0.503
 
 
 def test_the_threshold_round_trips_through_the_bundle(sketch_bundle, sketch_run):
