@@ -51,8 +51,8 @@ class HTTPProblem(Exception):
 
 
 class Served:
-    """One opened bundle and the lock that serializes its interpreter (LiteRT and ONNX Runtime
-    sessions are not safe to call from two threads at once)."""
+    """One opened bundle and the lock that serializes its calls (a LiteRT interpreter is not safe to
+    call from two threads at once; ONNX Runtime's ``run`` is, and is serialized here all the same)."""
 
     def __init__(self, model: Any):
         self.model = model
