@@ -36,11 +36,21 @@ def test_training_is_reproducible_and_keeps_the_last_epoch(quickdraw_dir, tmp_pa
     assert a["confusion_matrix"] == b["confusion_matrix"]
     assert a["epochs_run"] == a["weights_from_epoch"] == 3
     assert a["validation_accuracy"] == a["history"]["val_accuracy"][-1]
+    v = a["history"]["val_accuracy"]  # 3 epochs: the last against the one before
+    assert a["validation_rise_points"] == round(100 * (v[-1] - v[-2]), 3)
     model = build_sketch_model(len(ds.categories), o.model)
     model.load_weights(str(tmp_path / "a" / "model.weights.h5"))
     val = ds["validation"]
     saved = float((predict_rows(model, val.features).argmax(1) == val.y).mean())
     assert abs(saved - a["history"]["val_accuracy"][-1]) < 1e-6
+
+
+def test_validation_rise_over_the_last_epochs():
+    from inkcast.training.train_sketch import validation_rise
+
+    assert validation_rise([0.5]) is None
+    assert validation_rise([0.5, 0.6]) == 10.0
+    assert validation_rise([0.1, 0.2, 0.3, 0.90, 0.91, 0.92, 0.93, 0.94, 0.95]) == 3.0
 
 
 def test_a_batch_is_the_same_mix_of_length_buckets_for_any_number_of_workers():

@@ -357,6 +357,9 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
         # the training steps alone (validation excluded): what a larger set or more workers change
         "training_step_drawings_per_second": round(seen / statistics.median(timer.train_seconds), 1)
         if timer.train_seconds else None,
+        # points of validation accuracy gained over the last epochs: a run that ends still rising
+        # was too short for its data (more --epochs)
+        "validation_rise_points": validation_rise(val_acc),
         "best_epoch": best_epoch + 1,
         "best_validation_accuracy": float(val_acc[best_epoch]),
         "weights_from_epoch": kept_epoch + 1,  # the best epoch with early stopping, else the last
@@ -395,6 +398,10 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
         shutil.rmtree(out / "backup", ignore_errors=True)  # BackupAndRestore removed its checkpoint
     print(f"test top-1 {metrics['top1']:.4f}, top-3 {metrics['top3']:.4f} "
           f"({metrics['count']} drawings); trained {train_seconds:.0f} s, {len(val_acc)} epochs", flush=True)
+    rise = metrics["validation_rise_points"]
+    if rise is not None and rise > RISING_POINTS:
+        print(f"warning: validation accuracy was still rising at the end (+{rise:.1f} points over the last "
+              f"epochs): the model may be under-trained for this data; try more --epochs", flush=True)
     u = metrics["unknown"]
     if "test" in u:
         print(f"unknown ({u['method']}), test categories never trained on: {summary_line(u['test'])}", flush=True)
@@ -402,6 +409,19 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
         print(f"unknown: a max-softmax threshold {u['threshold']:.4f} (no outliers were given: --outliers DIR "
               "trains the model to reject drawings of other categories)", flush=True)
     return metrics
+
+
+RISING_POINTS = 0.5  # a rise of validation accuracy over the last epochs beyond this is reported
+
+
+def validation_rise(val_acc: Sequence[float], window: int = 3) -> float | None:
+    """Mean validation accuracy of the last ``window`` epochs minus that of the ``window`` before,
+    in points (fewer epochs: half of them each); None with fewer than two epochs. The default
+    run's cosine tail is flat (a few tenths of a point of noise); an under-trained run rises."""
+    w = min(window, len(val_acc) // 2)
+    if w < 1:
+        return None
+    return round(100 * (float(np.mean(val_acc[-w:])) - float(np.mean(val_acc[-2 * w : -w]))), 3)
 
 
 def unknown_figures(model: "keras.Model", o: SketchTrainOptions, labels: list[str], val_probs: np.ndarray,
