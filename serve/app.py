@@ -11,19 +11,30 @@ Routes (JSON in and out):
 
 Limits (``ServeLimits``): request bodies over ``max_body_bytes`` get 413 before they are read
 whole; drawings over ``max_points`` points get 413; malformed JSON or fields get 400; input the
-runtime refuses gets 422 with the runtime's own message; a request that takes longer than
-``max_seconds`` gets 503. A bug is logged and answered 500 without a traceback.
+runtime refuses gets 422 with the runtime's own message. A bug is logged and answered 500
+without a traceback.
+
+Overload is explicit: each bundle runs on its own ``workers`` threads (LiteRT: one interpreter per
+thread, since one is not thread-safe; ONNX Runtime: one session that they call concurrently) with
+at most ``queue`` requests waiting. A request past that gets 503 with ``Retry-After`` at once; one
+that takes longer than ``max_seconds`` gets 503 too, and nothing it holds blocks the next: its
+worker finishes it and is counted busy until then, so the server never queues without bound.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import math
+import os
+import queue
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from inkcast.runtime.errors import BadInputError
 
@@ -39,24 +50,62 @@ class ServeLimits:
     max_values: int = 10_000  # values per forecast request
     max_top_k: int = 100
     max_seconds: float = 5.0  # per request, inference included
+    workers: int = min(4, os.cpu_count() or 1)  # inference threads per bundle
+    queue: int = 16  # requests per bundle waiting for a worker; past it: 503 with Retry-After
 
 
 class HTTPProblem(Exception):
-    """An answer other than 200: status and message."""
+    """An answer other than 200: status, message and headers (``Retry-After`` on a 503)."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
 
 
 class Served:
-    """One opened bundle and the lock that serializes its calls (a LiteRT interpreter is not safe to
-    call from two threads at once; ONNX Runtime's ``run`` is, and is serialized here all the same)."""
+    """One bundle behind a bounded pool: ``workers`` threads, each with a model of its own (LiteRT
+    interpreters are not thread-safe) or one shared model (ONNX Runtime's ``run`` is thread-safe),
+    and at most ``workers + queue`` requests admitted at once."""
 
-    def __init__(self, model: Any):
-        self.model = model
-        self.lock = threading.Lock()
+    def __init__(self, open_model: Callable[[], Any], workers: int = 1, queue_size: int = 0,
+                 shared: bool = False):
+        if workers < 1 or queue_size < 0:
+            raise ValueError(f"a served bundle needs workers >= 1 and queue >= 0 (got {workers}, {queue_size})")
+        self.model = open_model()
+        self.models: queue.SimpleQueue = queue.SimpleQueue()  # one per worker thread, so a get never waits
+        for i in range(workers):
+            self.models.put(self.model if shared or i == 0 else open_model())
+        self.workers, self.capacity = workers, workers + queue_size
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix=f"inkcast-{self.model.task}")
+        self._count = threading.Lock()
+        self.admitted = 0  # requests queued or running, including timed-out ones still running
+
+    def submit(self, method: str, *args) -> Future | None:
+        """Run ``model.method(*args)`` on a worker; None when the bundle is at capacity."""
+        with self._count:
+            if self.admitted >= self.capacity:
+                return None
+            self.admitted += 1
+
+        def call():
+            model = self.models.get()
+            try:
+                return getattr(model, method)(*args)
+            finally:
+                self.models.put(model)
+
+        future = self.pool.submit(call)
+        future.add_done_callback(self._release)  # also when cancelled before it ran
+        return future
+
+    def _release(self, _future: Future) -> None:
+        with self._count:
+            self.admitted -= 1
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
     def describe(self) -> dict[str, Any]:
         m = self.model.manifest
@@ -75,19 +124,23 @@ class Served:
 
 
 def open_bundles(paths: list[str | Path], backend: str = "tflite", format: str | None = None,
-                 signed_by: str | Path | None = None) -> dict[str, Served]:
-    """Open each bundle with the runtime; at most one per task."""
+                 signed_by: str | Path | None = None, limits: ServeLimits | None = None) -> dict[str, Served]:
+    """Open each bundle with the runtime, ``limits.workers`` times for LiteRT; at most one per task."""
+    from functools import partial
+
     from inkcast.runtime import SketchRecognizer
     from inkcast.runtime.bundle import load_bundle
     from inkcast.runtime.forecaster import Forecaster
 
+    limits = limits or ServeLimits()
     served: dict[str, Served] = {}
     for p in paths:
         task = load_bundle(p).task
         if task in served:
             raise ValueError(f"{p}: a second {task} bundle; serve one bundle per task")
         cls = SketchRecognizer if task == "sketch" else Forecaster
-        served[task] = Served(cls(p, backend=backend, format=format, signed_by=signed_by))
+        served[task] = Served(partial(cls, p, backend=backend, format=format, signed_by=signed_by),
+                              limits.workers, limits.queue, shared=backend == "onnx")
     return served
 
 
@@ -171,7 +224,6 @@ def create_app(served: dict[str, Served], limits: ServeLimits | None = None, web
     """The Starlette application over opened bundles; ``web``: the page's folder (None: the
     installed one), served at ``/web`` with ``/`` leading to it in server mode."""
     from starlette.applications import Starlette
-    from starlette.concurrency import run_in_threadpool
     from starlette.requests import Request
     from starlette.responses import JSONResponse, RedirectResponse
     from starlette.routing import Mount, Route
@@ -179,8 +231,10 @@ def create_app(served: dict[str, Served], limits: ServeLimits | None = None, web
 
     limits = limits or ServeLimits()
 
-    def problem(status: int, message: str) -> JSONResponse:
-        return JSONResponse({"error": message, "status": status}, status_code=status)
+    def problem(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+        return JSONResponse({"error": message, "status": status}, status_code=status, headers=headers)
+
+    retry_after = {"Retry-After": str(max(1, math.ceil(limits.max_seconds)))}
 
     async def read_json(request: Request) -> dict[str, Any]:
         declared = request.headers.get("content-length")
@@ -198,14 +252,15 @@ def create_app(served: dict[str, Served], limits: ServeLimits | None = None, web
             raise HTTPProblem(404, f"this server has no {name} bundle (it serves: {', '.join(served)})")
         return served[name]
 
-    async def infer(s: Served, fn, *args):
-        def call():
-            with s.lock:
-                return fn(*args)
+    async def infer(s: Served, method: str, *args):
+        future = s.submit(method, *args)
+        if future is None:
+            raise HTTPProblem(503, f"the server is busy ({s.capacity} {s.model.task} requests in hand); retry "
+                              f"after {retry_after['Retry-After']} s", retry_after)
         try:
-            return await asyncio.wait_for(run_in_threadpool(call), timeout=limits.max_seconds)
-        except asyncio.TimeoutError:
-            raise HTTPProblem(503, f"the request took longer than {limits.max_seconds} s") from None
+            return await asyncio.wait_for(asyncio.wrap_future(future), timeout=limits.max_seconds)
+        except asyncio.TimeoutError:  # wait_for cancelled it if it had not started; no lock is held
+            raise HTTPProblem(503, f"the request took longer than {limits.max_seconds} s", retry_after) from None
         except BadInputError as e:
             raise HTTPProblem(422, str(e)) from None
 
@@ -214,7 +269,7 @@ def create_app(served: dict[str, Served], limits: ServeLimits | None = None, web
             try:
                 return await handler(request)
             except HTTPProblem as p:
-                return problem(p.status, p.message)
+                return problem(p.status, p.message, p.headers)
             except Exception:  # a bug: logged here, never a traceback to the client
                 log.exception("unexpected error on %s", request.url.path)
                 return problem(500, "internal error (logged on the server)")
@@ -223,16 +278,16 @@ def create_app(served: dict[str, Served], limits: ServeLimits | None = None, web
     async def recognize(request: Request):
         s = task("sketch")
         drawing, top_k, raw = recognize_args(await read_json(request), limits)
-        answer = await infer(s, s.model.recognize, drawing, top_k, raw)
+        answer = await infer(s, "recognize", drawing, top_k, raw)
         return JSONResponse({**answer.to_dict(), "variant": s.model.format})
 
     async def forecast(request: Request):
         s = task("forecast")
         values, dates = forecast_args(await read_json(request), limits)
         if dates is None:
-            y = await infer(s, s.model.predict, values)
+            y = await infer(s, "predict", values)
             return JSONResponse({"forecast": [float(v) for v in y], "variant": s.model.format})
-        pairs = await infer(s, s.model.forecast, dates, values)
+        pairs = await infer(s, "forecast", dates, values)
         return JSONResponse({"dates": [d.isoformat() for d, _ in pairs], "forecast": [v for _, v in pairs],
                              "variant": s.model.format})
 
@@ -255,4 +310,10 @@ def create_app(served: dict[str, Served], limits: ServeLimits | None = None, web
     async def not_found(request: Request, exc):
         return problem(getattr(exc, "status_code", 404), getattr(exc, "detail", "not found"))
 
-    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        for s in served.values():
+            s.close()
+
+    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found}, lifespan=lifespan)

@@ -38,7 +38,8 @@ def server(sketch_bundle, forecast_bundle):
     """``inkcast serve`` in its own process, as a user starts it."""
     port = free_port()
     p = subprocess.Popen([sys.executable, "-c", "import sys; from inkcast.main import main; sys.exit(main())",
-                          "serve", str(sketch_bundle), str(forecast_bundle), "--port", str(port), "--max-points", "5000"],
+                          "serve", str(sketch_bundle), str(forecast_bundle), "--port", str(port), "--max-points", "5000",
+                          "--workers", "2", "--queue", "16"],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -172,41 +173,98 @@ def test_a_thousand_random_malformed_requests_get_only_4xx(server):
     assert sum(v for k, v in statuses.items() if k >= 400) >= 900, statuses
 
 
-def test_concurrent_clients_get_the_single_client_answers(server, test_drawings, tmp_path):
+def test_concurrent_clients_get_the_single_client_answers(server, test_drawings):
+    """64 clients against 2 workers and a queue of 16: every answer equals the single-client one,
+    and what the server cannot take is shed with 503 and Retry-After, never queued without bound."""
+    from inkcast.benchmarks.serve_load import load_test
+
     seconds = float(os.environ.get("INKCAST_SERVE_LOAD_SECONDS", "8"))
-    drawings = [r["drawing"] for r in test_drawings[::7][:40]]
-    with httpx.Client() as c:
-        single = [c.post(f"{server}/v1/recognize", json={"drawing": d}).json()["top_k"] for d in drawings]
-    latencies: list[float] = []
-    mismatches: list[int] = []
-    errors: list[str] = []
-    stop = time.monotonic() + seconds
-
-    def client(k: int) -> None:
-        rng = random.Random(k)
-        with httpx.Client(timeout=30) as c:
-            while time.monotonic() < stop:
-                i = rng.randrange(len(drawings))
-                t0 = time.perf_counter()
-                try:
-                    r = c.post(f"{server}/v1/recognize", json={"drawing": drawings[i]})
-                except httpx.HTTPError as e:
-                    errors.append(repr(e))
-                    continue
-                latencies.append(time.perf_counter() - t0)
-                if r.status_code != 200 or r.json()["top_k"] != single[i]:
-                    mismatches.append(i)
-
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(32)]
-    t0 = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.monotonic() - t0
-    lat = np.array(latencies) * 1e3
-    report = {"clients": 32, "seconds": round(wall, 1), "requests": len(lat), "requests_per_s": round(len(lat) / wall, 1),
-              "p50_ms": round(float(np.percentile(lat, 50)), 2), "p99_ms": round(float(np.percentile(lat, 99)), 2),
-              "mismatches": len(mismatches), "errors": len(errors)}
+    result = load_test(server, [r["drawing"] for r in test_drawings[::7][:40]], clients=64, seconds=seconds)
+    report = result.summary()
     print("serve load:", json.dumps(report))
-    assert not errors and not mismatches and len(lat) > 32, report
+    assert not result.errors and not result.mismatches, report
+    assert result.shed_without_retry_after == 0, report
+    assert len(result.answers) > 64, report
+
+
+
+# ------------------------------------------------------------------ overload: a slow request, a full queue
+
+
+class HeldRecognizer:
+    """A real recognizer whose ``recognize`` of the drawing ``HOLD`` waits until the test releases it:
+    a request that is slow for reasons of its own, without any wall-clock guess."""
+
+    HOLD = [[[0, 50, 100], [0, 50, 0]]]
+
+    def __init__(self, bundle, release: threading.Event, finished: threading.Event):
+        from inkcast.runtime import SketchRecognizer
+
+        self.inner = SketchRecognizer(bundle)
+        self.release, self.finished = release, finished
+
+    def __getattr__(self, name):  # everything but recognize: the real recognizer's
+        return getattr(self.inner, name)
+
+    def recognize(self, drawing, top_k=3, raw=None):
+        if drawing == self.HOLD:
+            self.release.wait(60)
+            self.finished.set()
+        return self.inner.recognize(drawing, top_k, raw)
+
+
+@pytest.fixture()
+def held_server(sketch_bundle, request):
+    """An in-process uvicorn server over one held recognizer pool (``request.param``: workers, queue)."""
+    import uvicorn
+
+    from inkcast.serve.app import ServeLimits, Served, create_app
+
+    workers, queue = request.param
+    release, finished = threading.Event(), threading.Event()
+    served = {"sketch": Served(lambda: HeldRecognizer(sketch_bundle, release, finished), workers, queue)}
+    app = create_app(served, ServeLimits(max_seconds=1.0, workers=workers, queue=queue))
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    t = threading.Thread(target=srv.run, daemon=True)
+    t.start()
+    url = f"http://127.0.0.1:{port}"
+    while not srv.started:
+        time.sleep(0.05)
+    yield url, release, finished
+    release.set()
+    srv.should_exit = True
+    t.join(30)
+
+
+@pytest.mark.parametrize("held_server", [(2, 4)], indirect=True)
+def test_a_slow_request_times_out_without_blocking_the_next(held_server, test_drawings, runtime):
+    url, release, finished = held_server
+    drawing = test_drawings[0]["drawing"]
+    with httpx.Client(timeout=30) as c:
+        slow = c.post(f"{url}/v1/recognize", json={"drawing": HeldRecognizer.HOLD})
+        assert slow.status_code == 503 and "longer than" in slow.json()["error"]
+        assert slow.headers["retry-after"] == "1"
+        # the slow call still runs on its worker, and the next request is answered beside it
+        nxt = c.post(f"{url}/v1/recognize", json={"drawing": drawing})
+        assert not finished.is_set()
+        assert nxt.status_code == 200, nxt.text
+        assert [g[0] for g in nxt.json()["top_k"]] == [w[0] for w in runtime.recognize(drawing).top_k]
+
+
+@pytest.mark.parametrize("held_server", [(1, 0)], indirect=True)
+def test_a_full_pool_sheds_with_503_and_retry_after(held_server, test_drawings):
+    url, release, finished = held_server
+    with httpx.Client(timeout=30) as c:
+        slow = c.post(f"{url}/v1/recognize", json={"drawing": HeldRecognizer.HOLD})  # times out, still running
+        assert slow.status_code == 503
+        shed = c.post(f"{url}/v1/recognize", json={"drawing": test_drawings[0]["drawing"]})
+        assert not finished.is_set()
+        assert shed.status_code == 503 and "busy" in shed.json()["error"] and "retry-after" in shed.headers
+        release.set()
+        finished.wait(30)
+        deadline = time.monotonic() + 30  # the worker frees itself once the held call returns
+        while (r := c.post(f"{url}/v1/recognize", json={"drawing": test_drawings[0]["drawing"]})).status_code == 503:
+            assert time.monotonic() < deadline, r.text
+            time.sleep(0.05)
+        assert r.status_code == 200

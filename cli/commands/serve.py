@@ -15,7 +15,10 @@ def register(sub) -> None:
     s.add_argument("--signed-by", help="EC public key (PEM): refuse bundles without a valid signature by it")
     s.add_argument("--max-body-bytes", type=int)
     s.add_argument("--max-points", type=int)
-    s.add_argument("--max-seconds", type=float)
+    s.add_argument("--max-seconds", type=float, help="per request; past it: 503 with Retry-After (default 5)")
+    s.add_argument("--workers", type=int, help="inference threads per bundle (default: the cores, at most 4)")
+    s.add_argument("--queue", type=int, help="requests per bundle waiting for a worker; past it: 503 with "
+                                             "Retry-After (default 16)")
     s.set_defaults(func=serve_command)
 
 
@@ -29,10 +32,10 @@ def serve_command(a: argparse.Namespace) -> int:
     from inkcast.serve.app import ServeLimits, create_app, open_bundles
 
     limits = ServeLimits()
-    for field in ("max_body_bytes", "max_points", "max_seconds"):
+    for field in ("max_body_bytes", "max_points", "max_seconds", "workers", "queue"):
         if getattr(a, field) is not None:
             limits = replace(limits, **{field: getattr(a, field)})
-    app = create_app(open_bundles(a.bundles, a.backend, a.format, a.signed_by), limits)
+    app = create_app(open_bundles(a.bundles, a.backend, a.format, a.signed_by, limits), limits)
     print(f"serving {', '.join(a.bundles)} on http://{a.host}:{a.port} (GET /v1/health)", flush=True)
     uvicorn.run(app, host=a.host, port=a.port, log_level="warning")
     return 0
