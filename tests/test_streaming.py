@@ -74,6 +74,19 @@ def test_streaming_training_is_the_in_memory_training(prepared, sketch_run, outl
         assert all(np.array_equal(x, y) for x, y in zip(a[0], b[0]))
 
 
+def test_a_large_streamed_set_is_capped_by_the_step_budget(prepared, tmp_path):
+    """The default rule on a streamed set whose passes exceed the cap (scaled down: a cap of 20
+    steps against 76 batches a pass): each of the 2 epochs is a 10-step part of a pass."""
+    from inkcast.training.sketch_options import SketchTrainOptions
+    from inkcast.training.train_sketch import train_sketch_from_folder
+
+    o = SketchTrainOptions(budget_epochs=2, min_steps=0, max_steps=20, calibration_samples=50)
+    m = train_sketch_from_folder(prepared, tmp_path / "run", o)
+    s = m["schedule"]
+    assert m["streamed"] and s["rule"] == "cap" and s["batches_per_pass"] > 20
+    assert (s["epochs"], s["steps"]) == (2, 10) and m["optimizer_steps"] == 20 < s["batches_per_pass"]
+
+
 def test_a_prepared_dataset_refuses_reader_options(prepared, tmp_path):
     from inkcast.training.sketch_options import SketchTrainOptions
     from inkcast.training.train_sketch import train_sketch_from_folder

@@ -3,11 +3,12 @@
 import json
 
 import numpy as np
+import pytest
 
 from inkcast.data.quickdraw import QuickDrawOptions, load_quickdraw
 from inkcast.training.sketch_options import SketchTrainOptions
 from inkcast.training.sketch_model import build_sketch_model
-from inkcast.training.train_sketch import predict_rows, train_sketch
+from inkcast.training.train_sketch import predict_rows, train_sketch, train_sketch_from_folder
 
 
 def test_metrics_json_and_held_out_accuracy(sketch_run):
@@ -76,3 +77,38 @@ def test_a_batch_is_the_same_mix_of_length_buckets_for_any_number_of_workers():
     # the same drawings every epoch, each once
     ys = np.concatenate([y for _, y in BucketedBatches(lambda e: iter([pool]), 64, o, train=True).epoch(3)])
     assert sorted(ys.tolist()) == list(range(640))
+
+
+def test_the_step_budget_raises_small_sets_and_caps_large_ones():
+    from inkcast.training.schedule import plan_schedule
+
+    default = plan_schedule(313)  # the five shared categories with outliers: 24 passes, as before the budget
+    assert (default.epochs, default.steps, default.passes, default.rule) == (24, 313, 1, "budget")
+    tiny = plan_schedule(7)  # 5 categories x 100 drawings: 24 passes would be 168 steps
+    assert tiny.rule == "floor" and tiny.epochs == 24 and tiny.total_steps >= 6000 > 24 * 7
+    assert tiny.steps == tiny.passes * 7  # whole passes an epoch
+    huge = plan_schedule(345 * 80_000 // 64)  # all 345 categories, 100k drawings each: a pass is 431k steps
+    assert huge.rule == "cap" and huge.total_steps <= 100_000 and huge.passes == 1 and huge.steps < huge.batches_per_pass
+    given = plan_schedule(7, epochs=3)
+    assert (given.epochs, given.total_steps, given.rule) == (3, 21, "epochs")
+    with pytest.raises(ValueError, match="at least 1"):
+        plan_schedule(7, epochs=0)
+
+
+def test_a_tiny_set_trains_its_step_floor_reproducibly_to_the_byte(quickdraw_dir, tmp_path):
+    """The default rule (no --epochs) on 5 x 20 drawings: 2 batches a pass, so two epochs of
+    passes would be 4 steps; the floor of 30 gives 2 epochs of 8 passes (32 steps). The same
+    command twice writes the same weights file."""
+    import hashlib
+
+    o = SketchTrainOptions(data=QuickDrawOptions(max_per_category=20), budget_epochs=2, min_steps=30,
+                           calibration_samples=50)
+    assert o.epochs is None
+    runs = [train_sketch_from_folder(quickdraw_dir, tmp_path / name, o) for name in ("a", "b")]
+    m = runs[0]
+    assert m["schedule"]["rule"] == "floor" and m["schedule"]["batches_per_pass"] == 2
+    assert m["schedule"]["passes"] == 8 and m["optimizer_steps"] == m["schedule"]["total_steps"] == 32
+    assert m["epochs_run"] == 2
+    digest = [hashlib.sha256((tmp_path / n / "model.weights.h5").read_bytes()).hexdigest() for n in ("a", "b")]
+    assert digest[0] == digest[1]
+    assert runs[0]["history"] == runs[1]["history"]

@@ -20,7 +20,13 @@ class SketchTrainOptions:
 
     data: QuickDrawOptions = field(default_factory=QuickDrawOptions)
     model: SketchModelOptions = field(default_factory=SketchModelOptions)
-    epochs: int = 24  # cosine decay over them: 96.50 % on the five shared categories (docs/RESULTS.md)
+    # passes over the training split; None (the default): a step budget decides (training/schedule.py):
+    # budget_epochs passes, raised to min_steps optimizer steps for a small set, capped at max_steps
+    # for a large one; the cosine decay runs over the chosen epochs (docs/RESULTS.md, "Training length")
+    epochs: int | None = None
+    budget_epochs: int = 24  # 96.50 % on the five shared categories (docs/RESULTS.md)
+    min_steps: int = 6000
+    max_steps: int = 100_000
     batch_size: int = 64
     # drawings of similar length per bucket; a batch is batch_size / bucket_size buckets drawn at
     # random (BucketedBatches), the same mix for any number of workers; None: one bucket a batch

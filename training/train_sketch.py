@@ -33,6 +33,7 @@ from .checkpoints import save_weights_atomic
 from .distributed import Cluster, cluster_from_env, make_strategy, steps_per_worker
 from .open_set import OUTLIER, known_accuracy, outlier_exposure_loss, with_outliers
 from .progress import EpochProgress, EpochTimer
+from .schedule import plan_schedule
 from .sketch_data import InMemorySketchData, Pool, StreamingSketchData, open_sketch_data
 from .sketch_model import build_sketch_model
 from .sketch_options import UNKNOWN_METHODS, SketchTrainOptions
@@ -245,9 +246,16 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
         model.compile(optimizer=keras.optimizers.Adam(o.learning_rate, clipnorm=1.0), loss=loss, metrics=[acc])
     es = (keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=o.patience, restore_best_weights=True)
           if o.patience is not None else None)
+    w = cluster.workers if cluster is not None else 1
+    extra = (o.outlier_share, o.known_mix_share) if outliers is not None else ()
+    per_pass = (data.train_batches(o.batch_size, extra) if cluster is None
+                else steps_per_worker(data.shard_lengths("train"), w, o.pool_size, o.batch_size // w))
+    per_pass = min(per_pass, o.steps_per_epoch or per_pass)
+    plan = plan_schedule(per_pass, o.epochs, o.budget_epochs, o.min_steps, o.max_steps)
+    steps, pass_batches = plan.steps, min(per_pass, plan.steps)  # a capped epoch is a truncated pass
     if o.schedule == "cosine":  # a function of the epoch alone, so a resumed run gets the same rates
         lr = keras.callbacks.LearningRateScheduler(
-            lambda epoch, _: o.learning_rate * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * epoch / max(o.epochs, 1)))))
+            lambda epoch, _: o.learning_rate * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * epoch / plan.epochs))))
     elif o.schedule == "plateau":
         lr = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, min_lr=1e-5)
     else:
@@ -258,17 +266,12 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
     # iterator across epochs. Given a fresh one each epoch, it freed the last one for up to
     # 10 s between epochs here (about every other epoch; 110 s of a 24-epoch run). A cluster's
     # epoch is the fewest batches any worker's shards give, so every worker runs the same steps.
-    w = cluster.workers if cluster is not None else 1
-    extra = (o.outlier_share, o.known_mix_share) if outliers is not None else ()
-    steps = (data.train_batches(o.batch_size, extra) if cluster is None
-             else steps_per_worker(data.shard_lengths("train"), w, o.pool_size, o.batch_size // w))
-    steps = min(steps, o.steps_per_epoch or steps)
     if cluster is None:
         if not resume:
             checkpoints.clear(out)
         ckpt = checkpoints.EpochCheckpoint(out, stateful, {"labels": labels, **o.to_dict()}, resume=resume)
         first = ckpt.initial_epoch
-        epochs = first if ckpt.finished else o.epochs
+        epochs = first if ckpt.finished else plan.epochs
         callbacks = [*stateful, *([TimeLimit(o.max_train_seconds)] if o.max_train_seconds else []), timer,
                      EpochProgress(epochs, "sketch"), ckpt]
         pools = data.train_pools
@@ -276,18 +279,18 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
             pools = with_outliers(pools, outliers["train"], o.outlier_share, len(labels) if background else OUTLIER, o.seed,
                                   o.resample_spacing, o.outlier_mix, o.known_mix_share)
         train_ds = BucketedBatches(pools, o.batch_size, o, train=True, seed=o.seed).dataset(
-            first, max_batches=steps, repeat=True)
+            first * plan.passes, max_batches=pass_batches, repeat=True)
         val_ds = BucketedBatches(lambda _: data.eval_pools("validation"), 256, o, train=False).dataset()
         val_steps = None
     else:
-        first, epochs, ckpt = 0, o.epochs, None
+        first, epochs, ckpt = 0, plan.epochs, None
         per = o.batch_size // w
         val_per = max(1, 256 // w)
         val_steps = steps_per_worker(data.shard_lengths("validation"), w, o.pool_size, val_per)
         # each worker: its own shard files, its own augmentation stream, exactly `steps` batches a pass
         train_ds = strategy.distribute_datasets_from_function(lambda ctx: BucketedBatches(
             data.for_worker(ctx).train_pools, per, o, train=True, seed=(o.seed, ctx.input_pipeline_id)
-        ).dataset(0, max_batches=steps, repeat=True))
+        ).dataset(0, max_batches=pass_batches, repeat=True))
         val_ds = strategy.distribute_datasets_from_function(lambda ctx: BucketedBatches(
             lambda _: data.for_worker(ctx).eval_pools("validation"), val_per, o, train=False
         ).dataset(0, max_batches=val_steps, repeat=True))
@@ -301,6 +304,7 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
               f"{'' if isinstance(data, InMemorySketchData) else ', streamed from ' + data.source})"
               + (f"; {cluster.workers} workers, {steps} steps of {o.batch_size} an epoch" if cluster else "")
               + (f"; resuming after epoch {first}" if first else ""), flush=True)
+        print(plan.describe(data.counts["train"], o.batch_size), flush=True)
     # The drawings loaded so far are millions of long-lived objects that Python's collector would
     # walk on every full pass: frozen out of it, a default epoch ran 2 s (up to 8 s) shorter here.
     if cluster is None:  # workers read their own shards, not the whole splits
@@ -333,7 +337,7 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
         return {}
 
     # drawings an epoch: a multi-worker epoch's steps, else the split (or the optional cap's steps)
-    seen = steps * o.batch_size if cluster else min(data.counts["train"], steps * o.batch_size)
+    seen = steps * o.batch_size if cluster else min(data.counts["train"] * plan.passes, steps * o.batch_size)
     k = len(labels)
     tops, ys, test_scores = [], [], []
     for pool in data.eval_pools("test"):
@@ -351,6 +355,8 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
         "split": "test",
         "training_seconds": round(train_seconds, 1),
         "epochs_run": len(val_acc),
+        "schedule": plan.to_dict(),  # how long the run trained, and why (training/schedule.py)
+        "optimizer_steps": int(model.optimizer.iterations.numpy()),
         "resumed_after_epoch": first or None,
         "seconds_per_epoch": timer.summary(),
         "training_drawings_per_second": round(seen / timer.summary()["median"], 1) if timer.seconds else None,
@@ -401,7 +407,7 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
     rise = metrics["validation_rise_points"]
     if rise is not None and rise > RISING_POINTS:
         print(f"warning: validation accuracy was still rising at the end (+{rise:.1f} points over the last "
-              f"epochs): the model may be under-trained for this data; try more --epochs", flush=True)
+              f"epochs): the model may be under-trained for this data; try a higher {plan.longer}", flush=True)
     u = metrics["unknown"]
     if "test" in u:
         print(f"unknown ({u['method']}), test categories never trained on: {summary_line(u['test'])}", flush=True)

@@ -30,7 +30,11 @@ def register(sub) -> None:
     ts.add_argument("--categories", help="comma-separated subset (default: every file)")
     ts.add_argument("--max-per-category", type=int)
     ts.add_argument("--recognized-only", action="store_true")
-    ts.add_argument("--epochs", type=int)
+    ts.add_argument("--epochs", type=int,
+                    help="passes over the training drawings (default: a step budget fitted to the data: "
+                         "24 passes, at least --min-steps and at most --max-steps optimizer steps)")
+    ts.add_argument("--min-steps", type=int, help="the step budget's floor for a small set (default 6000)")
+    ts.add_argument("--max-steps", type=int, help="the step budget's cap for a large set (default 100000)")
     ts.add_argument("--batch-size", type=int)
     ts.add_argument("--patience", type=int,
                     help="stop after this many epochs without a better validation accuracy and keep the best "
@@ -102,7 +106,7 @@ def sketch_options(a: argparse.Namespace):
         categories=tuple(c.strip() for c in a.categories.split(",")) if a.categories else None,
         max_per_category=a.max_per_category, recognized_only=a.recognized_only, format=a.format,
         split_by=a.split_by or "key_id"))
-    for key in ("epochs", "seed", "batch_size", "max_train_seconds", "patience", "schedule", "pool_size",
+    for key in ("epochs", "min_steps", "max_steps", "seed", "batch_size", "max_train_seconds", "patience", "schedule", "pool_size",
                 "outlier_weight", "outlier_share", "outlier_mix", "known_mix_share"):
         if getattr(a, key) is not None:
             setattr(o, key, getattr(a, key))

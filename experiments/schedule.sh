@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The training-length grid of docs/RESULTS.md ("Training length"): each data size trained with the
+# old fixed 24 passes and with step floors of 3000, 6000 (the default) and 12000 steps, seed 7.
+# Run from the repository root; `python -m experiments.schedule_table runs/sched` prints the table.
+set -euo pipefail
+out=${1:-runs/sched}
+q=../shared/data/quickdraw
+raw=../shared/data/quickdraw-raw/simplified
+for size in raw:$raw: q250:$q:250 q100:$q:100 q1000:$q:1000; do
+  IFS=: read -r name data max <<<"$size"
+  for s in e24 3000 6000 12000; do
+    run=$out/$name-$s
+    [ -f "$run/metrics.json" ] && continue
+    if [ "$s" = e24 ]; then length=(--epochs 24); else length=(--min-steps "$s"); fi
+    inkcast train sketch --data "$data" ${max:+--max-per-category "$max"} "${length[@]}" --out "$run"
+  done
+done
