@@ -44,6 +44,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from inkcast.runtime.errors import OptionsError
+
 BASELINE_SCHEMA = "inkcast-bench-baseline/1"
 CLOCK_FIGURES = {
     "cpu": ("invoke_cpu_p50_ratio", "predict_cpu_p50_ratio", "batch_cpu_p50_ratio", "predict_batch_cpu_p50_ratio",
@@ -166,9 +168,9 @@ def compare(report: dict, baseline: dict, max_regression: float = 0.15,
             max_drop_increase: float = 1.0, clock: str = "cpu") -> list[Finding]:
     """Every gated figure of ``report`` against ``baseline``; see the module doc for the rules."""
     if max_regression < 0 or max_drop_increase < 0:
-        raise ValueError("tolerances must be >= 0")
+        raise OptionsError("tolerances must be >= 0")
     if clock not in CLOCK_FIGURES:
-        raise ValueError(f"unknown gate clock {clock!r}; choose one of {', '.join(CLOCK_FIGURES)}")
+        raise OptionsError(f"unknown gate clock {clock!r}; choose one of {', '.join(CLOCK_FIGURES)}")
     ignored = set(LATENCY_FIGURES) - set(CLOCK_FIGURES[clock])
     now_f, base_f = figures(report), baseline["figures"]
     ref_now = report["settings"]["reference_variant"]

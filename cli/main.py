@@ -17,11 +17,6 @@ from .commands import bench, data, demo, evaluate, export, forecast, predict, se
 COMMANDS = (data, train, export, evaluate, predict, forecast, bench, serve, sign, setup, demo)
 
 
-def _err(msg: str) -> int:
-    print(f"inkcast: error: {msg}", file=sys.stderr)
-    return 2
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="inkcast", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"inkcast {__version__}")
@@ -29,6 +24,19 @@ def build_parser() -> argparse.ArgumentParser:
     for command in COMMANDS:
         command.register(sub)
     return p
+
+
+def exit_code(e: BaseException) -> int:
+    """The documented exit status of an error (README, "Exit statuses"): what a script can act on."""
+    from inkcast.export.errors import ExportValidationError
+    from inkcast.runtime import errors as E
+
+    for kind, code in ((E.OptionsError, E.EXIT_USAGE), (E.BadInputError, E.EXIT_BAD_INPUT),
+                       (FileNotFoundError, E.EXIT_BAD_INPUT), (E.BundleError, E.EXIT_BUNDLE_REFUSED),
+                       (ExportValidationError, E.EXIT_EXPORT_REFUSED), (E.BackendUnavailableError, E.EXIT_MISSING_EXTRA)):
+        if isinstance(e, kind):
+            return code
+    return E.EXIT_ERROR
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,4 +47,5 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (InkcastError, FileNotFoundError, ValueError) as e:
-        return _err(str(e))
+        print(f"inkcast: error: {e}", file=sys.stderr)
+        return exit_code(e)

@@ -27,7 +27,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
 
-from inkcast.runtime.errors import BadInputError, InkcastError
+from inkcast.runtime.errors import BadInputError, InkcastError, OptionsError
 
 from .files import is_disk_full
 from .formats import read_file
@@ -70,17 +70,17 @@ def resolve_categories(spec: str) -> tuple[str, ...]:
         return tuple(known)
     names = tuple(n.strip() for n in spec.split(",") if n.strip())
     if not names:
-        raise BadInputError("no categories given: name some (comma-separated) or say all")
+        raise OptionsError("no categories given: name some (comma-separated) or say all")
     for n in names:
         if n not in known:
             hint = get_close_matches(n, known, n=3)
-            raise BadInputError(f"{n!r} is not a Quick, Draw! category" + (f"; did you mean {hint}?" if hint else ""))
+            raise OptionsError(f"{n!r} is not a Quick, Draw! category" + (f"; did you mean {hint}?" if hint else ""))
     return names
 
 
 def url_of(category: str, format: str, base_url: str = BASE_URL) -> str:
     if format not in LAYOUT:
-        raise BadInputError(f"cannot download format {format!r}; choose one of {', '.join(LAYOUT)}")
+        raise OptionsError(f"cannot download format {format!r}; choose one of {', '.join(LAYOUT)}")
     folder, suffix = LAYOUT[format]
     return f"{base_url.rstrip('/')}/{folder}/{quote(category)}{suffix}"
 
@@ -197,9 +197,9 @@ def download(options: DownloadOptions, out_dir: str | Path, stream=None) -> list
     """Every category of ``options`` into ``out_dir``; returns the files. Files already there are
     kept; failures are reported together after the others finished (they stay resumable)."""
     if options.format not in LAYOUT:
-        raise BadInputError(f"cannot download format {options.format!r}; choose one of {', '.join(LAYOUT)}")
+        raise OptionsError(f"cannot download format {options.format!r}; choose one of {', '.join(LAYOUT)}")
     if not options.categories:
-        raise BadInputError("no categories to download")
+        raise OptionsError("no categories to download")
     out = Path(out_dir)
     (out / PARTIAL).mkdir(parents=True, exist_ok=True)
     progress = Progress(len(options.categories), stream)

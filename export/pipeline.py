@@ -22,7 +22,7 @@ from typing import Any, Callable
 import inkcast
 from inkcast.runtime.backends import open_model
 from inkcast.runtime.bundle import FORMAT_VERSION, read_json_object, sha256_of
-from inkcast.runtime.errors import BadInputError
+from inkcast.runtime.errors import BadInputError, OptionsError
 from inkcast.tasks import TaskSpec, spec_for
 
 from .accuracy_report import accuracy_report
@@ -76,7 +76,7 @@ def resolve_formats(spec: TaskSpec, asked: tuple[str, ...] | None) -> tuple[tupl
                 formats.append(name)
     unknown = [f for f in formats if f not in spec.variants]
     if unknown:
-        raise ValueError(f"unknown formats {unknown} for a {spec.name} model; known: default, {', '.join(spec.variants)}")
+        raise OptionsError(f"unknown formats {unknown} for a {spec.name} model; known: default, {', '.join(spec.variants)}")
     return tuple(formats), {f for f in asked if f != "default"}
 
 

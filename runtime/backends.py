@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import BackendUnavailableError, BundleError
+from .errors import BackendUnavailableError, BundleError, OptionsError
 
 BACKENDS = ("tflite", "onnx")
 
@@ -154,7 +154,7 @@ def open_model(path: str | Path, backend: str, num_threads: int | None = None,
         return TFLiteModel(path, num_threads)
     if backend == "onnx":
         return OnnxModel(path, num_threads, quantization)
-    raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    raise OptionsError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
 
 
 def run_by_length(model: Any, rows: Sequence[np.ndarray]) -> np.ndarray:

@@ -10,7 +10,7 @@ from typing import Any
 
 from .backends import BACKENDS, open_model
 from .bundle import Bundle, load_bundle
-from .errors import BundleError
+from .errors import BundleError, OptionsError
 
 
 class BundleModel:
@@ -30,7 +30,7 @@ class BundleModel:
     def __init__(self, bundle_dir: str | Path, backend: str = "tflite", format: str | None = None,
                  num_threads: int | None = None, verify: bool = True, signed_by: str | Path | None = None):
         if backend not in BACKENDS:
-            raise ValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+            raise OptionsError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         if signed_by is not None:
             from inkcast.signing import verify_bundle  # optional dependency, only when asked for
 

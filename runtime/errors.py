@@ -1,4 +1,9 @@
-"""Errors the runtime raises: each names the problem, so callers never see a NumPy traceback."""
+"""Errors inkcast raises on purpose: each names the problem, so callers never see a NumPy traceback.
+
+One rule: bad data -> ``BadInputError``; a bad or refused bundle -> ``BundleError``; a missing
+optional dependency -> ``BackendUnavailableError``; an option that cannot work -> ``OptionsError``;
+all of them ``InkcastError``. The command line maps each to its own exit status (``EXIT_CODES``).
+"""
 
 
 class InkcastError(Exception):
@@ -15,3 +20,11 @@ class BundleError(InkcastError):
 
 class BackendUnavailableError(InkcastError, ImportError):
     """The requested backend's package (ai-edge-litert or onnxruntime) is not installed."""
+
+
+class OptionsError(InkcastError, ValueError):
+    """An option or argument has a value that cannot work (an unknown backend, a negative count)."""
+
+
+# ``inkcast``'s exit statuses (docs/CLI.md): 2 is argparse's usage error, shared by OptionsError
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_BUNDLE_REFUSED, EXIT_EXPORT_REFUSED, EXIT_MISSING_EXTRA = range(7)

@@ -61,7 +61,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .errors import BadInputError
+from .errors import BadInputError, OptionsError
 from .sketch_preprocess import MAX_COORDINATE
 
 SIDE = 255.0  # the larger side of a simplified drawing spans 0..SIDE
@@ -155,7 +155,7 @@ def parse_drawing(drawing: Any, layout: str | None = None, start: int = 0) -> tu
     ``start`` is the number of the first stroke in error messages (a stream adds strokes one by
     one, and its messages name the stroke's place in the whole drawing)."""
     if layout is not None and layout not in LAYOUTS:
-        raise ValueError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)} or None")
+        raise OptionsError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)} or None")
     if isinstance(drawing, (str, bytes, np.ndarray)) or not isinstance(drawing, Sequence):
         raise BadInputError(f"a drawing must be a list of strokes, got {type(drawing).__name__}")
     if len(drawing) == 0:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from .errors import BadInputError
+from .errors import BadInputError, OptionsError
 from .ranking import Prediction, Recognition, check_top_k
 from .simplify import (
     LAYOUTS,
@@ -83,7 +83,7 @@ class SketchStream:
         if raw is not None and not isinstance(raw, bool):
             raise BadInputError(f"raw must be True, False or None, got {raw!r}")
         if layout is not None and layout not in LAYOUTS:
-            raise ValueError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)} or None")
+            raise OptionsError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)} or None")
         self.recognizer = recognizer
         self.top_k = top_k
         self.raw = raw

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from inkcast.runtime.errors import BadInputError
+from inkcast.runtime.errors import BadInputError, OptionsError
 
 log = logging.getLogger("inkcast.serve")
 
@@ -72,7 +72,7 @@ class Served:
     def __init__(self, open_model: Callable[[], Any], workers: int = 1, queue_size: int = 0,
                  shared: bool = False):
         if workers < 1 or queue_size < 0:
-            raise ValueError(f"a served bundle needs workers >= 1 and queue >= 0 (got {workers}, {queue_size})")
+            raise OptionsError(f"a served bundle needs workers >= 1 and queue >= 0 (got {workers}, {queue_size})")
         self.model = open_model()
         self.models: queue.SimpleQueue = queue.SimpleQueue()  # one per worker thread, so a get never waits
         for i in range(workers):

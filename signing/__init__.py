@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inkcast.runtime.errors import BundleError, InkcastError
+from inkcast.runtime.errors import BackendUnavailableError, BadInputError, BundleError
 
 SIGNATURE = "bundle.sig"
 
@@ -24,7 +24,7 @@ def _library():
     try:
         import model_signing
     except ImportError as e:
-        raise InkcastError("signing needs the model-signing library: pip install 'inkcast[sign]' "
+        raise BackendUnavailableError("signing needs the model-signing library: pip install 'inkcast[sign]' "
                            f"({e})") from None
     return model_signing
 
@@ -32,7 +32,7 @@ def _library():
 def _key_file(path: str | Path, what: str) -> Path:
     p = Path(path)
     if not p.is_file():
-        raise InkcastError(f"{p}: no such {what} file")
+        raise FileNotFoundError(f"{p}: no such {what} file")
     return p
 
 
@@ -53,7 +53,7 @@ def sign_bundle(bundle: str | Path, private_key: str | Path, password: str | Non
             ms.hashing.Config().set_ignored_paths(paths=[SIGNATURE])).sign(root, tmp)
     except (ValueError, TypeError) as e:
         tmp.unlink(missing_ok=True)
-        raise InkcastError(f"{key}: cannot sign with this key ({e})") from None
+        raise BadInputError(f"{key}: cannot sign with this key ({e})") from None
     tmp.replace(sig)  # atomic: a crash leaves the old signature or the new one
     return sig
 

@@ -18,10 +18,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from inkcast.runtime.errors import InkcastError
+from inkcast.runtime.errors import BadInputError
 
 
-class EvalDataError(InkcastError):
+class EvalDataError(BadInputError):
     """There are no test inputs to run on (no --data, and the run's own test split is gone)."""
 
 

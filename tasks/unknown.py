@@ -19,6 +19,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from inkcast.runtime.errors import OptionsError
+
 DEFAULT_KNOWN_KEPT = 0.95  # known validation drawings the default threshold keeps
 SCORE = "top1_probability"
 
@@ -31,7 +33,7 @@ def scores_of(probs: np.ndarray) -> np.ndarray:
 def threshold_keeping(known_scores: np.ndarray, kept: float = DEFAULT_KNOWN_KEPT) -> float:
     """The largest threshold that keeps at least ``kept`` of ``known_scores`` (score >= threshold)."""
     if not 0 < kept <= 1:
-        raise ValueError(f"the share of known drawings kept must be in (0, 1], got {kept}")
+        raise OptionsError(f"the share of known drawings kept must be in (0, 1], got {kept}")
     s = np.sort(np.asarray(known_scores, dtype=np.float64))
     if not len(s):
         raise ValueError("no known drawings to choose a threshold on")

@@ -231,6 +231,6 @@ def test_no_data_and_no_run_split_is_a_clear_error(bundle_copy, capsys, tmp_path
     rewrite_manifest(bundle_copy, m)
     rc = main(["bench", str(bundle_copy), "--quick", "--out", str(tmp_path / "r")])
     err = capsys.readouterr().err
-    assert rc == 2
+    assert rc == 3  # bad input
     assert "--data was not given" in err and "test_split.npz" in err
     assert not (tmp_path / "r").exists()

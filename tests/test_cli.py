@@ -43,14 +43,14 @@ def test_evaluate_json_every_variant_and_per_backend(sketch_bundle, quickdraw_di
 def test_predict_reports_the_bad_line(sketch_bundle, tmp_path, capsys):
     f = tmp_path / "in.ndjson"
     f.write_text('{"drawing": [[[1, 50, 90], [3, 40, 80]]]}\n{"drawing": [[[1, 2], [3]]]}\n')
-    assert main(["predict", str(sketch_bundle), str(f)]) == 2
+    assert main(["predict", str(sketch_bundle), str(f)]) == 3
     err = capsys.readouterr().err
     assert "in.ndjson:2: stroke 0: x has 2 values but y has 1" in err
 
 
 def test_missing_bundle_is_a_clean_error(tmp_path):
     r = run("predict", str(tmp_path / "nope"), str(tmp_path / "x.ndjson"))
-    assert r.returncode == 2 and "not a bundle folder" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 4 and "not a bundle folder" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_demo_runs_end_to_end_on_the_builtin_generator(tmp_path):
@@ -67,3 +67,20 @@ def test_train_refuses_a_negative_resample_spacing(quickdraw_dir, tmp_path, caps
                  "--resample-spacing", "-1"]) == 2
     assert "--resample-spacing must be 0 (off) or positive, got -1" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_each_kind_of_refusal_has_its_own_exit_status():
+    """One rule for errors (runtime/errors.py) and one documented status each (docs/CLI.md)."""
+    from inkcast.export.errors import ExportValidationError
+    from inkcast.main import exit_code
+    from inkcast.runtime.errors import (BackendUnavailableError, BadInputError, BundleError, InkcastError,
+                                        OptionsError)
+    from inkcast.signing import SignatureError
+    from inkcast.tasks.base import EvalDataError
+
+    cases = {OptionsError("x"): 2, BadInputError("x"): 3, FileNotFoundError("x"): 3, EvalDataError("x"): 3,
+             BundleError("x"): 4, SignatureError("x"): 4, ExportValidationError("x"): 5,
+             BackendUnavailableError("x"): 6, InkcastError("x"): 1, ValueError("x"): 1}
+    assert {type(e).__name__: exit_code(e) for e in cases} == {type(e).__name__: c for e, c in cases.items()}
+    for e in cases:  # every error inkcast raises on purpose is an InkcastError (or the builtin it refines)
+        assert isinstance(e, (InkcastError, FileNotFoundError, ValueError))

@@ -260,9 +260,9 @@ def test_cli_commands(bundle, cta_csv, tmp_path, capsys):
     assert res["seasonal_naive"]["mae"] == pytest.approx(61776.8, abs=0.1)
     gap = tmp_path / "gap.csv"
     gap.write_text("d,v\n2020-01-01,1\n2020-01-03,2\n")
-    # refused before TensorFlow starts, with the file and line, and exit status 2
+    # refused before TensorFlow starts, with the file and line, and exit status 3 (bad input)
     assert main(["train", "forecast", "--data", str(gap), "--date-column", "d", "--value-column", "v",
-                 "--out", str(tmp_path / "run")]) == 2
+                 "--out", str(tmp_path / "run")]) == 3
     err = capsys.readouterr().err
     assert "gap.csv, line 3: gap in the dates: no row for 2020-01-02" in err and "Traceback" not in err
     assert not (tmp_path / "run").exists()

@@ -26,21 +26,25 @@ def _inkcast(*args: str) -> list[str]:
     return [sys.executable, "-m", "inkcast", *args]
 
 
-def test_two_workers_train_a_bundle_the_runtime_recognizes_with(prepared, tmp_path, test_drawings):
+def test_two_workers_on_a_plain_folder_train_a_bundle_the_runtime_recognizes_with(quickdraw_dir, tmp_path, test_drawings):
+    """A folder of ndjson files, as a user has it: prepared once into RUN/prepared (said so), then
+    the two workers share its shards."""
     from inkcast.export.pipeline import ExportOptions, export_run
     from inkcast.runtime import SketchRecognizer
 
     run = tmp_path / "run"
-    out = subprocess.run(_inkcast("train", "sketch", "--data", str(prepared), "--out", str(run), "--epochs", "3",
-                                  "--local-workers", "2"), capture_output=True, text=True, timeout=900)
+    out = subprocess.run(_inkcast("train", "sketch", "--data", str(quickdraw_dir), "--max-per-category", "1200",
+                                  "--out", str(run), "--epochs", "3", "--local-workers", "2"),
+                         capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stdout[-3000:]
+    assert f"preparing it once as a TFDS dataset in {run / 'prepared'}" in out.stdout
     assert re.search(r"\[worker 0\] training on \d+ drawings .*; 2 workers, \d+ steps of 64 an epoch", out.stdout)
     m = json.loads((run / "metrics.json").read_text())
     assert m["workers"] == 2 and m["epochs_run"] == 3
     assert m["drawings"]["train"] // 64 - 8 <= m["steps_per_epoch"] <= m["drawings"]["train"] // 64 + 1
     assert sorted(p.name for p in run.iterdir()) == ["calibration.npz", "confusion.png", "metrics.json",
-                                                     "model.weights.h5", "options.json", "report.md", "test_split.npz",
-                                                     "validation_split.npz"]
+                                                     "model.weights.h5", "options.json", "prepared", "report.md",
+                                                     "test_split.npz", "validation_split.npz"]
     bundle = tmp_path / "bundle"
     export_run(run, bundle, ExportOptions(formats=("tflite-float32", "onnx-float32")), log=lambda _: None)
     for backend in ("tflite", "onnx"):
@@ -108,3 +112,21 @@ def test_multi_worker_needs_a_prepared_dataset(quickdraw_dir, tmp_path):
     ds = load_quickdraw(quickdraw_dir, QuickDrawOptions(max_per_category=50))
     with pytest.raises(BadInputError, match="multi-worker training reads a prepared dataset"):
         train_sketch(ds, tmp_path, cluster=Cluster(2, 0))
+
+
+def test_a_refused_cluster_command_fails_before_any_worker_starts(quickdraw_dir, outliers_dir, tmp_path):
+    """Options every worker would refuse are refused by the supervisor itself: exit 2, no worker."""
+    out = subprocess.run(_inkcast("train", "sketch", "--data", str(quickdraw_dir), "--outliers", str(outliers_dir),
+                                  "--out", str(tmp_path / "run"), "--local-workers", "2"),
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "runs on one machine for now: drop --outliers or --local-workers" in out.stderr
+    assert "[cluster] worker" not in out.stdout and not (tmp_path / "run").exists()
+
+
+def test_a_worker_that_refuses_its_command_is_not_restarted(tmp_path, capsys):
+    """A refusal (here: no such data folder, exit 3) would end the same way every time."""
+    from inkcast.training.local_cluster import run_local_workers
+
+    rc = run_local_workers(["train", "sketch", "--data", str(tmp_path / "gone"), "--out", str(tmp_path / "run")], 2)
+    out = capsys.readouterr().out
+    assert rc == 3 and "refused the command (exit status 3); not restarting" in out and "restart 1" not in out

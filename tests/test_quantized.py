@@ -99,7 +99,7 @@ def test_gate_rejects_a_variant_beyond_max_drop_and_allow_drop_marks_it(sketch_r
     assert not (tmp_path / "b").exists()
     rc = main(["export", str(sketch_run), "--out", str(tmp_path / "c"), "--formats", "tflite-dynamic-int8",
                "--max-drop", "-100"])
-    assert rc == 2 and "export refused" in capsys.readouterr().err and not (tmp_path / "c").exists()
+    assert rc == 5 and "export refused" in capsys.readouterr().err and not (tmp_path / "c").exists()
     m = export_run(sketch_run, tmp_path / "d", ExportOptions(
         formats=("tflite-dynamic-int8",), max_drop=-100, allow_drop=True))
     v = m["variants"]["tflite-dynamic-int8"]

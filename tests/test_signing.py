@@ -46,7 +46,7 @@ def test_sign_verify_tamper_refuse(bundle_copy, tmp_path, test_drawings, capsys)
     (bundle_copy / "accuracy.md").write_text("# rewritten\n")
     with pytest.raises(SignatureError, match="does not verify"):
         verify_bundle(bundle_copy, public)
-    assert main(["verify", str(bundle_copy), "--public-key", str(public)]) == 2
+    assert main(["verify", str(bundle_copy), "--public-key", str(public)]) == 4
     assert "accuracy.md" in capsys.readouterr().err  # the digest check names the file first
 
 

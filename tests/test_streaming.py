@@ -12,7 +12,7 @@ import pytest
 
 from inkcast.data.quickdraw import QuickDrawOptions, load_quickdraw
 from inkcast.data.rows import load_rows
-from inkcast.runtime.errors import BadInputError
+from inkcast.runtime.errors import BadInputError, OptionsError
 
 pytestmark = pytest.mark.slow
 
@@ -91,7 +91,7 @@ def test_a_prepared_dataset_refuses_reader_options(prepared, tmp_path):
     from inkcast.training.sketch_options import SketchTrainOptions
     from inkcast.training.train_sketch import train_sketch_from_folder
 
-    with pytest.raises(BadInputError, match="is a prepared dataset: its categories, caps and split were chosen by"):
+    with pytest.raises(OptionsError, match="is a prepared dataset: its categories, caps and split were chosen by"):
         train_sketch_from_folder(prepared, tmp_path / "r", SketchTrainOptions(data=QuickDrawOptions(max_per_category=5)))
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from inkcast.runtime.errors import BadInputError
+from inkcast.runtime.errors import OptionsError
 
 from .tf_env import keras, tf
 
@@ -63,11 +63,11 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.options = json.loads(json.dumps(options))  # as the checkpoint holds them (tuples read back as lists)
         self.state = read_state(run_dir) if resume else None
         if resume and self.state is None:
-            raise BadInputError(f"{run_dir}: no checkpoint to resume from (a run writes one after each epoch)")
+            raise OptionsError(f"{run_dir}: no checkpoint to resume from (a run writes one after each epoch)")
         if self.state is not None and self.state["options"] != self.options:
             saved = self.state["options"]
             changed = sorted(k for k in set(self.options) | set(saved) if self.options.get(k) != saved.get(k))
-            raise BadInputError(f"{run_dir}: the checkpoint was made with other options ({', '.join(changed)}); "
+            raise OptionsError(f"{run_dir}: the checkpoint was made with other options ({', '.join(changed)}); "
                                 "resume with the options the run started with")
         self.history: dict[str, list[float]] = dict(self.state["history"]) if self.state else {}
 

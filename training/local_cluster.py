@@ -21,7 +21,12 @@ import threading
 import time
 from typing import Sequence
 
+from inkcast.runtime import errors
 from inkcast.runtime.errors import InkcastError
+
+# the exit statuses of a command refused as given (inkcast.main.exit_code): restarting cannot help
+REFUSALS = (errors.EXIT_USAGE, errors.EXIT_BAD_INPUT, errors.EXIT_BUNDLE_REFUSED, errors.EXIT_EXPORT_REFUSED,
+            errors.EXIT_MISSING_EXTRA)
 
 
 def free_ports(n: int) -> list[int]:
@@ -88,6 +93,7 @@ def run_local_workers(argv: Sequence[str], workers: int, max_restarts: int = 3) 
             return 0
         code = procs[failed].returncode
         how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+        final = code in REFUSALS  # a usage error or a refusal: every restart would end the same way
         for p in procs:  # the others cannot finish without it
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
@@ -98,6 +104,9 @@ def run_local_workers(argv: Sequence[str], workers: int, max_restarts: int = 3) 
                 p.kill()
                 p.wait()
         time.sleep(0.5)  # let the pumps print what the workers said last
+        if final:
+            print(f"[cluster] worker {failed} refused the command ({how}); not restarting", flush=True)
+            return code
         if attempt == max_restarts:
             print(f"[cluster] worker {failed} ended ({how}); no restarts left", flush=True)
             return 1

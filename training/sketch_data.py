@@ -21,7 +21,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from inkcast.data.quickdraw import SketchDataset
-from inkcast.runtime.errors import BadInputError
+from inkcast.runtime.errors import BadInputError, OptionsError
 from inkcast.runtime.sketch_preprocess import MAX_POINTS, points_to_features
 
 POOL_SIZE = 16_384  # drawings per streaming pool (~30 MB of points and rows)
@@ -264,7 +264,7 @@ def open_sketch_data(data_dir: str | Path, options) -> InMemorySketchData | Stre
     read into memory (``load_quickdraw``)."""
     if dataset_dir(data_dir) is not None:
         if options.data != type(options.data)():
-            raise BadInputError(f"{data_dir} is a prepared dataset: its categories, caps and split were chosen by "
+            raise OptionsError(f"{data_dir} is a prepared dataset: its categories, caps and split were chosen by "
                                 "`inkcast data prepare` (give them there)")
         return StreamingSketchData(data_dir, options.resample_spacing, options.seed, options.pool_size)
     from inkcast.data.quickdraw import load_quickdraw

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from inkcast.runtime.errors import OptionsError
+
 
 def register(sub) -> None:
     p = sub.add_parser("bench", help="benchmark every variant of a bundle")
@@ -73,12 +75,12 @@ def bench_command(a: argparse.Namespace) -> int:
                     clock=a.gate_clock, confirm=not a.no_confirm)
     if a.make_baseline:
         if not a.write_baseline:
-            raise ValueError("--make-baseline needs --write-baseline OUT.json")
+            raise OptionsError("--make-baseline needs --write-baseline OUT.json")
         return write_baseline_from(a.make_baseline, a.write_baseline)
     if a.compare:
         if not a.baseline:
-            raise ValueError("--compare needs --baseline")
+            raise OptionsError("--compare needs --baseline")
         return gate_report(a.compare, g)
     if not a.bundle or not a.out:
-        raise ValueError("bench needs a BUNDLE folder and --out REPORT_DIR")
+        raise OptionsError("bench needs a BUNDLE folder and --out REPORT_DIR")
     return bench(a.bundle, a.out, bench_options(a), g, a.write_baseline, a.quiet)

@@ -26,7 +26,9 @@ def serve_command(a: argparse.Namespace) -> int:
     try:
         import uvicorn
     except ImportError:
-        raise ValueError("inkcast serve needs Starlette and uvicorn: pip install 'inkcast[serve]'") from None
+        from inkcast.runtime.errors import BackendUnavailableError
+
+        raise BackendUnavailableError("inkcast serve needs Starlette and uvicorn: pip install 'inkcast[serve]'") from None
     from dataclasses import replace
 
     from inkcast.serve.app import ServeLimits, create_app, open_bundles

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from inkcast.runtime.errors import OptionsError
+
 # ``inkcast train forecast`` argument -> ForecastOptions field (None: not given, keep the default)
 FORECAST_ARGUMENTS = {
     "date_column": "date_column", "value_column": "value_column", "date_format": "date_format", "fill": "fill",
@@ -118,22 +120,61 @@ def sketch_options(a: argparse.Namespace):
         o.augment = False
     if a.resample_spacing is not None:
         if a.resample_spacing < 0:
-            raise ValueError(f"--resample-spacing must be 0 (off) or positive, got {a.resample_spacing}")
+            raise OptionsError(f"--resample-spacing must be 0 (off) or positive, got {a.resample_spacing}")
         o.resample_spacing = a.resample_spacing or None
     return o
 
 
-def train_sketch_command(a: argparse.Namespace) -> int:
-    if a.local_workers:
-        from inkcast.training.local_cluster import run_local_workers, without_option
+READER_OPTIONS = ("--categories", "--max-per-category", "--format", "--split-by")  # a prepared dataset fixed these
 
-        argv = without_option(without_option(a.argv, "--local-workers"), "--max-restarts")
-        return run_local_workers(argv, a.local_workers, a.max_restarts)
+
+def train_sketch_command(a: argparse.Namespace) -> int:
+    o = sketch_options(a)  # bad options fail here, before any worker starts
+    if a.local_workers:
+        return train_local_cluster(a, o)
     from inkcast.training.train_sketch import train_sketch_from_folder
 
-    if train_sketch_from_folder(a.data, a.out, sketch_options(a), resume=a.resume):  # {} on a worker but the chief
+    if train_sketch_from_folder(a.data, a.out, o, resume=a.resume):  # {} on a worker but the chief
         print(f"run folder: {a.out} (metrics.json, report.md, model.weights.h5)")
     return 0
+
+
+def train_local_cluster(a: argparse.Namespace, o) -> int:
+    """``--local-workers N``: check what every worker would refuse first (so a usage error never
+    starts, let alone restarts, a cluster), prepare a plain folder of drawings once into
+    ``RUN/prepared`` (the workers share out its shard files), then supervise the workers."""
+    from pathlib import Path
+
+    from inkcast.runtime.errors import OptionsError
+    from inkcast.training.local_cluster import run_local_workers, without_option
+    from inkcast.training.sketch_data import dataset_dir
+
+    if a.local_workers < 1:
+        raise OptionsError(f"--local-workers must be at least 1, got {a.local_workers}")
+    if o.outliers:
+        raise OptionsError("outlier training (--outliers) runs on one machine for now: drop --outliers or "
+                           "--local-workers")
+    if o.batch_size % a.local_workers:
+        raise OptionsError(f"the batch {o.batch_size} does not split evenly over {a.local_workers} workers")
+    argv = without_option(without_option(a.argv, "--local-workers"), "--max-restarts")
+    if not Path(a.data).exists():
+        raise FileNotFoundError(f"{a.data}: no such folder")
+    if dataset_dir(a.data) is not None:
+        given = [opt for opt in READER_OPTIONS if any(x == opt or x.startswith(opt + "=") for x in argv)]
+        if given or a.recognized_only:
+            raise OptionsError(f"{a.data} is a prepared dataset: its categories, caps and split were chosen by "
+                               f"inkcast data prepare; drop {', '.join(given) or '--recognized-only'}")
+    else:
+        from inkcast.datasets.quickdraw_strokes import PrepareOptions, prepare
+
+        prepared = Path(a.out) / "prepared"
+        print(f"[cluster] {a.data} is a folder of drawings: preparing it once as a TFDS dataset in {prepared} "
+              "(as inkcast data prepare does), whose shard files the workers share", flush=True)
+        prepare(a.data, prepared, PrepareOptions(data=o.data))
+        for option in READER_OPTIONS:
+            argv = without_option(argv, option)
+        argv = [x for x in without_option(argv, "--data") if x != "--recognized-only"] + ["--data", str(prepared)]
+    return run_local_workers(argv, a.local_workers, a.max_restarts)
 
 
 def forecast_options(a: argparse.Namespace):
