@@ -26,6 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+# commands whose DATA input is required (the others default to the run's stored split)
+INPUT_REQUIRED = {"train_sketch_command", "train_forecast_command", "forecast_command"}
+
+
 def exit_code(e: BaseException) -> int:
     """The documented exit status of an error (README, "Exit statuses"): what a script can act on."""
     from inkcast.export.errors import ExportValidationError
@@ -45,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     from inkcast.runtime.errors import InkcastError
 
     try:
+        if hasattr(args, "data_flag"):  # a positional DATA, or its deprecated --data
+            from .commands.vocabulary import input_of
+
+            args.data = input_of(args, required=args.func.__name__ in INPUT_REQUIRED)
         return int(args.func(args) or 0)
     except (InkcastError, FileNotFoundError, ValueError) as e:
         print(f"inkcast: error: {e}", file=sys.stderr)

@@ -22,7 +22,7 @@ from typing import Any, Callable
 import inkcast
 from inkcast.runtime.backends import open_model
 from inkcast.runtime.bundle import FORMAT_VERSION, read_json_object, sha256_of
-from inkcast.runtime.errors import BadInputError, OptionsError
+from inkcast.runtime.errors import BadInputError, OptionsError, deprecated
 from inkcast.tasks import TaskSpec, spec_for
 
 from .accuracy_report import accuracy_report
@@ -40,7 +40,7 @@ class ExportOptions:
     # None: the task's default variants; names, where "default" stands for the defaults (so
     # ("default", "tflite-qat-int8") adds QAT to them). A variant named on its own that cannot be
     # produced is an error; a default one is recorded as unavailable.
-    formats: tuple[str, ...] | None = None
+    variants: tuple[str, ...] | None = None
     max_drop: float = 0.5  # a quantized variant may lose this much: top-1 points (sketch), % of test MAE (forecast)
     allow_drop: bool = False  # write quantized variants beyond max_drop anyway, marked in the manifest
     calibration_samples: int = 500  # training inputs used to calibrate integer variants
@@ -53,6 +53,12 @@ class ExportOptions:
     # of the known validation drawings, or ``unknown_threshold`` when given (tasks/unknown.py)
     known_kept: float = 0.95
     unknown_threshold: float | None = None
+    formats: tuple[str, ...] | None = None  # the old name of ``variants`` (deprecated)
+
+    def __post_init__(self):
+        if self.formats is not None:
+            deprecated("ExportOptions(formats=)", "ExportOptions(variants=)")
+            self.variants, self.formats = self.variants or self.formats, None
 
 
 def run_task(run_dir: str | Path) -> str:
@@ -66,7 +72,7 @@ def run_task(run_dir: str | Path) -> str:
     return str(info["task"])
 
 
-def resolve_formats(spec: TaskSpec, asked: tuple[str, ...] | None) -> tuple[tuple[str, ...], set[str]]:
+def resolve_variants(spec: TaskSpec, asked: tuple[str, ...] | None) -> tuple[tuple[str, ...], set[str]]:
     """(variants to export in order, the ones named on their own)."""
     asked = tuple(asked) if asked else ("default",)
     formats: list[str] = []
@@ -76,7 +82,7 @@ def resolve_formats(spec: TaskSpec, asked: tuple[str, ...] | None) -> tuple[tupl
                 formats.append(name)
     unknown = [f for f in formats if f not in spec.variants]
     if unknown:
-        raise OptionsError(f"unknown formats {unknown} for a {spec.name} model; known: default, {', '.join(spec.variants)}")
+        raise OptionsError(f"unknown variants {unknown} for a {spec.name} model; known: default, {', '.join(spec.variants)}")
     return tuple(formats), {f for f in asked if f != "default"}
 
 
@@ -89,7 +95,7 @@ def export_run(run_dir: str | Path, out_dir: str | Path, options: ExportOptions 
     o = options or ExportOptions()
     run = Path(run_dir)
     spec = spec_for(run_task(run))
-    formats, named = resolve_formats(spec, o.formats)
+    formats, named = resolve_variants(spec, o.variants)
     tolerance = o.tolerance or spec.default_tolerance()
     tflite_md = o.tflite_metadata and any(VARIANTS[f].backend == "tflite" for f in formats)
     writer = writer_python() if tflite_md else None  # missing: said now, before any work
@@ -154,7 +160,8 @@ def export_run(run_dir: str | Path, out_dir: str | Path, options: ExportOptions 
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "inkcast_version": inkcast.__version__,
             **spec.manifest_fields(ref),
-            "validation": {**asdict(o), "tolerance": asdict(tolerance), "formats": list(formats),
+            "validation": {**{k: v for k, v in asdict(o).items() if k != "formats"}, "tolerance": asdict(tolerance),
+                           "variants": list(formats),
                            **spec.validation_fields(ref)},
             "variants": variants,
             "unavailable": unavailable,

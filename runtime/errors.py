@@ -28,3 +28,10 @@ class OptionsError(InkcastError, ValueError):
 
 # ``inkcast``'s exit statuses (docs/CLI.md): 2 is argparse's usage error, shared by OptionsError
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_BUNDLE_REFUSED, EXIT_EXPORT_REFUSED, EXIT_MISSING_EXTRA = range(7)
+
+
+def deprecated(old: str, new: str) -> None:
+    """Warn once per call site that ``old`` is ``new`` now (kept for one release; README, "Renamed")."""
+    import warnings
+
+    warnings.warn(f"{old} is deprecated: use {new}", DeprecationWarning, stacklevel=3)

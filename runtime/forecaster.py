@@ -26,9 +26,10 @@ class Forecaster(BundleModel):
 
     task = "forecast"
 
-    def __init__(self, bundle_dir: str | Path, backend: str = "tflite", format: str | None = None,
-                 num_threads: int | None = None, verify: bool = True, signed_by: str | Path | None = None):
-        super().__init__(bundle_dir, backend, format, num_threads, verify, signed_by)
+    def __init__(self, bundle_dir: str | Path, backend: str = "tflite", variant: str | None = None,
+                 num_threads: int | None = None, verify: bool = True, signed_by: str | Path | None = None,
+                 *, format: str | None = None):
+        super().__init__(bundle_dir, backend, variant, num_threads, verify, signed_by, format=format)
         try:
             self.preprocessing = ForecastPreprocessing.from_dict(self.manifest["preprocessing"])
         except BundleError as e:

@@ -42,9 +42,10 @@ class SketchRecognizer(BundleModel):
 
     task = "sketch"
 
-    def __init__(self, bundle_dir: str | Path, backend: str = "tflite", format: str | None = None,
-                 num_threads: int | None = None, verify: bool = True, signed_by: str | Path | None = None):
-        super().__init__(bundle_dir, backend, format, num_threads, verify, signed_by)
+    def __init__(self, bundle_dir: str | Path, backend: str = "tflite", variant: str | None = None,
+                 num_threads: int | None = None, verify: bool = True, signed_by: str | Path | None = None,
+                 *, format: str | None = None):
+        super().__init__(bundle_dir, backend, variant, num_threads, verify, signed_by, format=format)
         self.labels: list[str] = list(self.manifest["labels"])
         self.preprocessing = SketchPreprocessing.from_dict(self.manifest["preprocessing"])
         n_out = self.model.run(pad_left([np.array([[0.1, 0.1, 1.0]], np.float32)])).shape[-1]

@@ -134,7 +134,7 @@ def cmd_dump(a: argparse.Namespace) -> int:
     for name in variants:
         t0 = time.perf_counter()
         try:
-            rec = SketchRecognizer(bundle, format=name, num_threads=a.threads)
+            rec = SketchRecognizer(bundle, variant=name, num_threads=a.threads)
         except InkcastError as e:
             _fail(f"variant {name}: {e}")
         t_load = time.perf_counter() - t0

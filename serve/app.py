@@ -109,7 +109,7 @@ class Served:
 
     def describe(self) -> dict[str, Any]:
         m = self.model.manifest
-        out = {"task": m["task"], "bundle": str(self.model.bundle.root), "variant": self.model.format,
+        out = {"task": m["task"], "bundle": str(self.model.bundle.root), "variant": self.model.variant,
                "backend": self.model.backend, "inkcast_version": m.get("inkcast_version"),
                "sha256": {v["file"]: v["sha256"] for v in m["variants"].values()},
                "files": m.get("files", {}), "manifest_sealed": self.model.bundle.manifest_sealed}
@@ -279,17 +279,17 @@ def create_app(served: dict[str, Served], limits: ServeLimits | None = None, web
         s = task("sketch")
         drawing, top_k, raw = recognize_args(await read_json(request), limits)
         answer = await infer(s, "recognize", drawing, top_k, raw)
-        return JSONResponse({**answer.to_dict(), "variant": s.model.format})
+        return JSONResponse({**answer.to_dict(), "variant": s.model.variant})
 
     async def forecast(request: Request):
         s = task("forecast")
         values, dates = forecast_args(await read_json(request), limits)
         if dates is None:
             y = await infer(s, "predict", values)
-            return JSONResponse({"forecast": [float(v) for v in y], "variant": s.model.format})
+            return JSONResponse({"forecast": [float(v) for v in y], "variant": s.model.variant})
         pairs = await infer(s, "forecast", dates, values)
         return JSONResponse({"dates": [d.isoformat() for d, _ in pairs], "forecast": [v for _, v in pairs],
-                             "variant": s.model.format})
+                             "variant": s.model.variant})
 
     async def health(request: Request):
         return JSONResponse({"status": "ok", "tasks": sorted(served)})

@@ -109,7 +109,7 @@ def sketch_bundle(sketch_run, tmp_path_factory) -> Path:
     from inkcast.export.pipeline import ExportOptions, export_run
 
     # every variant, the opt-in QAT one included
-    export_run(sketch_run, bundle, ExportOptions(formats=("default", "tflite-qat-int8"), allow_drop=True,
+    export_run(sketch_run, bundle, ExportOptions(variants=("default", "tflite-qat-int8"), allow_drop=True,
                                                  calibration_samples=200))
     return bundle
 
@@ -134,7 +134,7 @@ def forecast_bundle(forecast_run, tmp_path_factory) -> Path:
     from tests.bundles import FORECAST_FORMATS
 
     out = tmp_path_factory.mktemp("forecast") / "bundle"
-    export_run(forecast_run[0], out, ExportOptions(formats=FORECAST_FORMATS), log=lambda m: None)
+    export_run(forecast_run[0], out, ExportOptions(variants=FORECAST_FORMATS), log=lambda m: None)
     return out
 
 

@@ -30,8 +30,8 @@ def png_size(path):
 @pytest.fixture(scope="module")
 def quick_bench(sketch_bundle, quickdraw_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    rc = main(["bench", str(sketch_bundle), "--data", str(quickdraw_dir), "--quick", "--keras",
-               "--per-category", "10", "--accuracy-per-category", "40", "--rounds", "3", "--per-round", "16",
+    rc = main(["bench", str(sketch_bundle), str(quickdraw_dir), "--quick", "--keras",
+               "--latency-per-category", "10", "--max-per-category", "40", "--rounds", "3", "--per-round", "16",
                "--coldstart-repeats", "1",
                "--out", str(out / "report"), "--write-baseline", str(out / "baseline.json")])
     assert rc == 0
@@ -200,8 +200,8 @@ def test_gate_measures_again_before_it_fails(sketch_bundle, quickdraw_dir, quick
         figs["onnx-float32"]["1"]["predict_cpu_p50_ratio"]["value"] /= 30
 
     p = _edited_baseline(quick_bench, tmp_path, faster)
-    rc = main(["bench", str(sketch_bundle), "--data", str(quickdraw_dir), "--quick", "--no-keras", "--quiet",
-               "--threads", "1", "--per-category", "5", "--accuracy-per-category", "10", "--rounds", "3",
+    rc = main(["bench", str(sketch_bundle), str(quickdraw_dir), "--quick", "--no-keras", "--quiet",
+               "--threads", "1", "--latency-per-category", "5", "--max-per-category", "10", "--rounds", "3",
                "--per-round", "16", "--coldstart-repeats", "1", "--out", str(tmp_path / "r"), "--baseline", str(p)])
     captured = capsys.readouterr()
     assert rc == 1, captured.err[-3000:]

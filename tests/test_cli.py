@@ -14,7 +14,7 @@ def run(*args, timeout=600):
 
 
 def test_predict_prints_top3_per_line(sketch_bundle, quickdraw_dir, capsys):
-    assert main(["predict", str(sketch_bundle), str(quickdraw_dir / "star.ndjson"), "--limit", "4",
+    assert main(["predict", str(sketch_bundle), str(quickdraw_dir / "star.ndjson"), "--max-drawings", "4",
                  "--backend", "onnx"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 4 and all(line.startswith("line ") and "(true: star)" in line for line in lines)
@@ -28,7 +28,7 @@ def test_predict_prints_top3_per_line(sketch_bundle, quickdraw_dir, capsys):
 
 
 def test_evaluate_json_every_variant_and_per_backend(sketch_bundle, quickdraw_dir, capsys):
-    assert main(["evaluate", str(sketch_bundle), "--data", str(quickdraw_dir), "--json"]) == 0
+    assert main(["evaluate", str(sketch_bundle), str(quickdraw_dir), "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
     m = json.loads((sketch_bundle / "manifest.json").read_text())
     assert set(res) == set(m["variants"])  # --backend all (the default): every variant
@@ -36,7 +36,7 @@ def test_evaluate_json_every_variant_and_per_backend(sketch_bundle, quickdraw_di
         assert r["backend"] == m["variants"][name]["backend"] and r["items"] > 1900
         assert r["top1"] > 0.6 and r["top3"] >= r["top1"]
     assert abs(res["tflite-float32"]["top1"] - res["onnx-float32"]["top1"]) < 0.002
-    assert main(["evaluate", str(sketch_bundle), "--data", str(quickdraw_dir), "--backend", "onnx", "--json"]) == 0
+    assert main(["evaluate", str(sketch_bundle), str(quickdraw_dir), "--backend", "onnx", "--json"]) == 0
     assert list(json.loads(capsys.readouterr().out)) == ["onnx-float32"]
 
 
@@ -55,7 +55,7 @@ def test_missing_bundle_is_a_clean_error(tmp_path):
 
 def test_demo_runs_end_to_end_on_the_builtin_generator(tmp_path):
     r = run("demo", "--out", str(tmp_path / "demo"), "--synthetic-per-category", "120", "--epochs", "2",
-            "--formats", "tflite-float32,onnx-float32")
+            "--variants", "tflite-float32,onnx-float32")
     assert r.returncode == 0, r.stderr[-3000:]
     assert "built-in generator" in r.stdout
     assert (tmp_path / "demo" / "bundle" / "manifest.json").is_file()
@@ -63,7 +63,7 @@ def test_demo_runs_end_to_end_on_the_builtin_generator(tmp_path):
 
 
 def test_train_refuses_a_negative_resample_spacing(quickdraw_dir, tmp_path, capsys):
-    assert main(["train", "sketch", "--data", str(quickdraw_dir), "--out", str(tmp_path / "r"),
+    assert main(["train", "sketch", str(quickdraw_dir), "--out", str(tmp_path / "r"),
                  "--resample-spacing", "-1"]) == 2
     assert "--resample-spacing must be 0 (off) or positive, got -1" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
@@ -84,3 +84,27 @@ def test_each_kind_of_refusal_has_its_own_exit_status():
     assert {type(e).__name__: exit_code(e) for e in cases} == {type(e).__name__: c for e, c in cases.items()}
     for e in cases:  # every error inkcast raises on purpose is an InkcastError (or the builtin it refines)
         assert isinstance(e, (InkcastError, FileNotFoundError, ValueError))
+
+
+def test_old_flags_and_keywords_still_work_with_a_deprecation_warning(sketch_bundle, quickdraw_dir, capsys):
+    """One vocabulary (cli/commands/vocabulary.py): the old names keep working for one release."""
+    from inkcast.commands.vocabulary import RENAMED
+    from inkcast.runtime import SketchRecognizer
+
+    star = str(quickdraw_dir / "star.ndjson")
+    assert main(["predict", str(sketch_bundle), star, "--max-drawings", "2", "--variant", "onnx-float32"]) == 0
+    new = capsys.readouterr()
+    assert main(["predict", str(sketch_bundle), star, "--limit", "2", "--format", "onnx-float32"]) == 0
+    old = capsys.readouterr()
+    assert old.out == new.out and len(new.out.splitlines()) == 2 and "deprecated" not in new.err
+    assert "--limit is deprecated: use --max-drawings" in old.err and "--format is deprecated: use --variant" in old.err
+    assert main(["evaluate", str(sketch_bundle), "--data", str(quickdraw_dir), "--variant", "onnx-float32", "--json"]) == 0
+    assert "--data is deprecated: use DATA (positional)" in capsys.readouterr().err
+    assert main(["evaluate", str(sketch_bundle), str(quickdraw_dir), "--data", str(quickdraw_dir)]) == 2
+    assert "give the input once" in capsys.readouterr().err
+    with pytest.warns(DeprecationWarning, match="format= is deprecated: use variant="):
+        rec = SketchRecognizer(sketch_bundle, format="onnx-float32")
+    assert rec.variant == "onnx-float32"
+    with pytest.warns(DeprecationWarning, match="format is deprecated: use variant"):
+        assert rec.format == "onnx-float32"
+    assert {"--format", "--formats", "--public-key", "--data", "--limit"} <= set(RENAMED)

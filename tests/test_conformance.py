@@ -50,7 +50,7 @@ def test_every_step_matches_the_runtime(sketch_bundle, doc):
 def test_expected_answers_are_each_variants_own(sketch_bundle, doc):
     manifest = json.loads((sketch_bundle / "manifest.json").read_text())
     for name in manifest["variants"]:
-        rec = SketchRecognizer(sketch_bundle, format=name)
+        rec = SketchRecognizer(sketch_bundle, variant=name)
         for v in doc["vectors"][::5]:
             got = rec.predict(v["input"], top_k=3)
             want = v["expected"][name]["top"]
@@ -64,7 +64,7 @@ def test_every_variant_says_unknown_as_conformance_json_says(sketch_bundle, doc)
     manifest = json.loads((sketch_bundle / "manifest.json").read_text())
     rejected = 0
     for name in manifest["variants"]:
-        rec = SketchRecognizer(sketch_bundle, format=name)
+        rec = SketchRecognizer(sketch_bundle, variant=name)
         assert rec.threshold == doc["threshold"]
         for v in doc["vectors"]:
             r = rec.recognize(v["input"])

@@ -66,7 +66,7 @@ def test_gate_refuses_and_keeps_the_old_bundle(sketch_run, sketch_bundle, tmp_pa
     target = tmp_path / "bundle"
     shutil.copytree(sketch_bundle, target)
     before = {p.name: p.read_bytes() for p in target.iterdir()}
-    strict = ExportOptions(formats=("onnx-float32",), tolerance=SketchTolerance(min_agreement=1.01))
+    strict = ExportOptions(variants=("onnx-float32",), tolerance=SketchTolerance(min_agreement=1.01))
     with pytest.raises(ExportValidationError, match=r"export refused, no bundle written: onnx-float32: top-1 agreement"):
         export_run(sketch_run, target, strict)
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
@@ -82,7 +82,7 @@ def test_export_replaces_a_bundle_whole(sketch_run, sketch_bundle, tmp_path):
     target = tmp_path / "bundle"
     shutil.copytree(sketch_bundle, target)
     (target / "stale.bin").write_bytes(b"old")
-    m = export_run(sketch_run, target, ExportOptions(formats=("onnx-float32",)))
+    m = export_run(sketch_run, target, ExportOptions(variants=("onnx-float32",)))
     assert sorted(p.name for p in target.iterdir()) == ["accuracy.json", "accuracy.md", "conformance.json",
                                                         "labels.txt", "manifest.json", "manifest.sha256", "model.onnx"]
     assert set(m["variants"]) == {"onnx-float32"}
@@ -91,7 +91,7 @@ def test_export_replaces_a_bundle_whole(sketch_run, sketch_bundle, tmp_path):
 
 def test_unknown_format_and_missing_run(sketch_run, tmp_path):
     with pytest.raises(ValueError, match="unknown formats"):
-        export_run(sketch_run, tmp_path / "b", ExportOptions(formats=("tflite-int3",)))
+        export_run(sketch_run, tmp_path / "b", ExportOptions(variants=("tflite-int3",)))
     with pytest.raises(BadInputError, match="run folder"):
         export_run(tmp_path, tmp_path / "b")
 

@@ -116,7 +116,7 @@ def test_kill_9_during_real_exports_keeps_the_previous_bundle(sketch_run, sketch
     rng = random.Random(5)
     for trial in range(3):
         p = subprocess.Popen([sys.executable, "-c", "import sys; from inkcast.main import main; sys.exit(main())",
-                              "export", str(sketch_run), "--out", str(out), "--formats", "onnx-float32"], stdout=subprocess.DEVNULL,
+                              "export", str(sketch_run), "--out", str(out), "--variants", "onnx-float32"], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL, cwd=ROOT)
         time.sleep(rng.uniform(2.0, 12.0))
         p.send_signal(signal.SIGKILL)
@@ -149,10 +149,10 @@ def test_a_full_disk_during_export_is_a_clear_error_and_keeps_the_old_bundle(ske
     from inkcast.main import main
 
     out = small_tmpfs / "bundle"
-    assert main(["export", str(sketch_run), "--out", str(out), "--formats", "onnx-float32"]) == 0
+    assert main(["export", str(sketch_run), "--out", str(out), "--variants", "onnx-float32"]) == 0
     before = (out / MANIFEST).read_bytes()
     # the old bundle (ONNX + conformance.json, ~2.7 MB) leaves no room on 4 MB for a new one with TFLite too (~3.8 MB)
-    assert main(["export", str(sketch_run), "--out", str(out), "--formats", "tflite-float32,onnx-float32"]) == 1
+    assert main(["export", str(sketch_run), "--out", str(out), "--variants", "tflite-float32,onnx-float32"]) == 1
     err = capsys.readouterr().err
     assert "no space left on the device" in err and "the previous bundle is unchanged" in err, err
     assert (out / MANIFEST).read_bytes() == before

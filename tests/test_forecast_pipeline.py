@@ -150,7 +150,7 @@ def test_forecaster_matches_the_runs_keras_forecasts(run, bundle, cta_csv):
     s = read_series(cta_csv, "service_date", "rail_boardings")
     for backend in ("tflite", "onnx"):
         f = Forecaster(bundle, backend=backend)
-        assert f.window == 56 and f.horizon == 7 and f.format == f"{backend}-float32"
+        assert f.window == 56 and f.horizon == 7 and f.variant == f"{backend}-float32"
         for i in (0, 100, 207):
             t = s.index_of(str(origin_dates[i]))
             got = f.predict(s.values[: t + 1])  # the whole history; only the last 56 days are read
@@ -164,12 +164,12 @@ def test_export_gate_refuses_and_writes_nothing(run, tmp_path):
     from inkcast.export.pipeline import ExportOptions, export_run
     from inkcast.tasks.forecast import ForecastTolerance
 
-    strict = ExportOptions(formats=("onnx-float32",), tolerance=ForecastTolerance(max_abs_difference=-1.0))
+    strict = ExportOptions(variants=("onnx-float32",), tolerance=ForecastTolerance(max_abs_difference=-1.0))
     with pytest.raises(ExportValidationError, match="export refused, no bundle written: onnx-float32: max difference"):
         export_run(run[0], tmp_path / "b", strict, log=lambda m: None)
     assert list(tmp_path.iterdir()) == []  # no bundle and no half-written leftovers
     with pytest.raises(ValueError, match="unknown formats"):
-        export_run(run[0], tmp_path / "b", ExportOptions(formats=("tflite-int3",)), log=lambda m: None)
+        export_run(run[0], tmp_path / "b", ExportOptions(variants=("tflite-int3",)), log=lambda m: None)
     with pytest.raises(BadInputError, match="not found; is .* a run folder made by `inkcast train`"):
         export_run(tmp_path, tmp_path / "b", log=lambda m: None)
 
@@ -218,7 +218,7 @@ SCRIPT = r"""
 import sys
 from inkcast import HEAVY_MODULES
 from inkcast.main import main
-main(["forecast", sys.argv[1], "--data", sys.argv[2], "--backend", sys.argv[3]])
+main(["forecast", sys.argv[1], sys.argv[2], "--backend", sys.argv[3]])
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in HEAVY_MODULES + ("statsmodels", "matplotlib", "pandas"))
 print("HEAVY", heavy)
 """
@@ -252,16 +252,16 @@ def test_evaluate_reproduces_the_training_figures(run, bundle, cta_csv):
 def test_cli_commands(bundle, cta_csv, tmp_path, capsys):
     from inkcast.main import main
 
-    assert main(["forecast", str(bundle), "--data", str(cta_csv), "--backend", "onnx"]) == 0
+    assert main(["forecast", str(bundle), str(cta_csv), "--backend", "onnx"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("# rail_boardings: the 7 days after 2021-11-30") and len(out) == 8
-    assert main(["evaluate", str(bundle), "--data", str(cta_csv), "--json"]) == 0
+    assert main(["evaluate", str(bundle), str(cta_csv), "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
     assert res["seasonal_naive"]["mae"] == pytest.approx(61776.8, abs=0.1)
     gap = tmp_path / "gap.csv"
     gap.write_text("d,v\n2020-01-01,1\n2020-01-03,2\n")
     # refused before TensorFlow starts, with the file and line, and exit status 3 (bad input)
-    assert main(["train", "forecast", "--data", str(gap), "--date-column", "d", "--value-column", "v",
+    assert main(["train", "forecast", str(gap), "--date-column", "d", "--value-column", "v",
                  "--out", str(tmp_path / "run")]) == 3
     err = capsys.readouterr().err
     assert "gap.csv, line 3: gap in the dates: no row for 2020-01-02" in err and "Traceback" not in err

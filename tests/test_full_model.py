@@ -49,7 +49,7 @@ def raw_report(full_bundle, all_test_drawings) -> dict:
     from experiments.raw_agreement import raw_agreement
     from inkcast.runtime import SketchRecognizer
 
-    rec = SketchRecognizer(full_bundle, format="tflite-float32")
+    rec = SketchRecognizer(full_bundle, variant="tflite-float32")
     report = raw_agreement(rec, all_test_drawings, seeds=(0, 1, 2), jitter=2.0)
     print(json.dumps({k: v for k, v in report.items() if k not in ("differing_drawings", "costs")}))
     return report

@@ -31,7 +31,7 @@ def load(bundle: Path, variant: str | None) -> None:
     if variant is None:
         SketchRecognizer(bundle)
     else:
-        SketchRecognizer(bundle, backend=variant.split("-")[0], format=variant)
+        SketchRecognizer(bundle, backend=variant.split("-")[0], variant=variant)
 
 
 def test_every_file_is_covered(sketch_bundle):

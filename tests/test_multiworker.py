@@ -33,7 +33,7 @@ def test_two_workers_on_a_plain_folder_train_a_bundle_the_runtime_recognizes_wit
     from inkcast.runtime import SketchRecognizer
 
     run = tmp_path / "run"
-    out = subprocess.run(_inkcast("train", "sketch", "--data", str(quickdraw_dir), "--max-per-category", "1200",
+    out = subprocess.run(_inkcast("train", "sketch", str(quickdraw_dir), "--max-per-category", "1200",
                                   "--out", str(run), "--epochs", "3", "--local-workers", "2"),
                          capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stdout[-3000:]
@@ -46,7 +46,7 @@ def test_two_workers_on_a_plain_folder_train_a_bundle_the_runtime_recognizes_wit
                                                      "model.weights.h5", "options.json", "prepared", "report.md",
                                                      "test_split.npz", "validation_split.npz"]
     bundle = tmp_path / "bundle"
-    export_run(run, bundle, ExportOptions(formats=("tflite-float32", "onnx-float32")), log=lambda _: None)
+    export_run(run, bundle, ExportOptions(variants=("tflite-float32", "onnx-float32")), log=lambda _: None)
     for backend in ("tflite", "onnx"):
         rec = SketchRecognizer(bundle, backend=backend)
         top1 = [p[0][0] for p in rec.predict_batch([r["drawing"] for r in test_drawings], top_k=1)]
@@ -56,7 +56,7 @@ def test_two_workers_on_a_plain_folder_train_a_bundle_the_runtime_recognizes_wit
 
 def test_a_worker_killed_after_the_first_backup_is_restarted_and_the_run_completes(prepared, tmp_path):
     run = tmp_path / "run"
-    p = subprocess.Popen(_inkcast("train", "sketch", "--data", str(prepared), "--out", str(run), "--epochs", "4",
+    p = subprocess.Popen(_inkcast("train", "sketch", str(prepared), "--out", str(run), "--epochs", "4",
                                   "--local-workers", "2"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines, killed = [], None
     deadline = time.monotonic() + 900
@@ -116,7 +116,7 @@ def test_multi_worker_needs_a_prepared_dataset(quickdraw_dir, tmp_path):
 
 def test_a_refused_cluster_command_fails_before_any_worker_starts(quickdraw_dir, outliers_dir, tmp_path):
     """Options every worker would refuse are refused by the supervisor itself: exit 2, no worker."""
-    out = subprocess.run(_inkcast("train", "sketch", "--data", str(quickdraw_dir), "--outliers", str(outliers_dir),
+    out = subprocess.run(_inkcast("train", "sketch", str(quickdraw_dir), "--outliers", str(outliers_dir),
                                   "--out", str(tmp_path / "run"), "--local-workers", "2"),
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "runs on one machine for now: drop --outliers or --local-workers" in out.stderr
@@ -127,6 +127,6 @@ def test_a_worker_that_refuses_its_command_is_not_restarted(tmp_path, capsys):
     """A refusal (here: no such data folder, exit 3) would end the same way every time."""
     from inkcast.training.local_cluster import run_local_workers
 
-    rc = run_local_workers(["train", "sketch", "--data", str(tmp_path / "gone"), "--out", str(tmp_path / "run")], 2)
+    rc = run_local_workers(["train", "sketch", str(tmp_path / "gone"), "--out", str(tmp_path / "run")], 2)
     out = capsys.readouterr().out
     assert rc == 3 and "refused the command (exit status 3); not restarting" in out and "restart 1" not in out

@@ -23,11 +23,11 @@ def test_qat_is_opt_in():
 
     assert "tflite-qat-int8" in SketchSpec.variants and "tflite-qat-int8" not in SketchSpec.default_variants
     assert set(SketchSpec.default_variants) == set(SketchSpec.variants) - {"tflite-qat-int8"}
-    from inkcast.export.pipeline import resolve_formats
+    from inkcast.export.pipeline import resolve_variants
 
-    formats, named = resolve_formats(SketchSpec(), ("default", "tflite-qat-int8"))
+    formats, named = resolve_variants(SketchSpec(), ("default", "tflite-qat-int8"))
     assert formats == SketchSpec.default_variants + ("tflite-qat-int8",) and named == {"tflite-qat-int8"}
-    assert resolve_formats(SketchSpec(), None) == (SketchSpec.default_variants, set())
+    assert resolve_variants(SketchSpec(), None) == (SketchSpec.default_variants, set())
 
 
 def test_every_variant_is_exported_or_explained(manifest):
@@ -42,10 +42,10 @@ def test_every_variant_is_exported_or_explained(manifest):
 def test_every_variant_predicts_real_drawings_through_the_runtime(sketch_bundle, manifest, test_drawings):
     drawings = [d["drawing"] for d in test_drawings]
     truth = np.array([d["word"] for d in test_drawings])
-    reference = SketchRecognizer(sketch_bundle, format="tflite-float32")
+    reference = SketchRecognizer(sketch_bundle, variant="tflite-float32")
     ref_top1 = np.array([reference.predict(d, 1)[0][0] for d in drawings])
     for name in manifest["variants"]:
-        rec = SketchRecognizer(sketch_bundle, format=name)
+        rec = SketchRecognizer(sketch_bundle, variant=name)
         probs = rec.probabilities_of_features([rec.features(d) for d in drawings])
         assert probs.dtype == np.float32 and np.allclose(probs.sum(1), 1, atol=0.02), name
         top1 = np.array(rec.labels)[probs.argmax(1)]
@@ -95,19 +95,19 @@ def test_onnx_files_carry_labels_and_preprocessing(sketch_bundle, manifest):
 def test_gate_rejects_a_variant_beyond_max_drop_and_allow_drop_marks_it(sketch_run, tmp_path, capsys):
     # No variant can have a drop <= -100 points: the gate must refuse, naming the variant.
     with pytest.raises(ExportValidationError, match=r"tflite-dynamic-int8: top-1 drop .* \(limit --max-drop -100"):
-        export_run(sketch_run, tmp_path / "b", ExportOptions(formats=("tflite-dynamic-int8",), max_drop=-100))
+        export_run(sketch_run, tmp_path / "b", ExportOptions(variants=("tflite-dynamic-int8",), max_drop=-100))
     assert not (tmp_path / "b").exists()
-    rc = main(["export", str(sketch_run), "--out", str(tmp_path / "c"), "--formats", "tflite-dynamic-int8",
+    rc = main(["export", str(sketch_run), "--out", str(tmp_path / "c"), "--variants", "tflite-dynamic-int8",
                "--max-drop", "-100"])
     assert rc == 5 and "export refused" in capsys.readouterr().err and not (tmp_path / "c").exists()
     m = export_run(sketch_run, tmp_path / "d", ExportOptions(
-        formats=("tflite-dynamic-int8",), max_drop=-100, allow_drop=True))
+        variants=("tflite-dynamic-int8",), max_drop=-100, allow_drop=True))
     v = m["variants"]["tflite-dynamic-int8"]
     assert v["passed"] is False and v["allowed_drop"] is True and "max-drop" in v["problem"]
     assert "over limit, allowed" in (tmp_path / "d" / "accuracy.md").read_text()
 
 
 def test_evaluate_a_single_variant(sketch_bundle, quickdraw_dir, capsys):
-    assert main(["evaluate", str(sketch_bundle), "--data", str(quickdraw_dir), "--format", "tflite-int8", "--json"]) == 0
+    assert main(["evaluate", str(sketch_bundle), str(quickdraw_dir), "--variant", "tflite-int8", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
     assert list(res) == ["tflite-int8"] and res["tflite-int8"]["top1"] > 0.6

@@ -22,7 +22,7 @@ ARGS = ["--max-per-category", "300", "--epochs", "4"]  # no early stopping: the 
 
 
 def _train(quickdraw_dir: Path, out: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "inkcast", "train", "sketch", "--data", str(quickdraw_dir),
+    return subprocess.Popen([sys.executable, "-m", "inkcast", "train", "sketch", str(quickdraw_dir),
                              "--out", str(out), *ARGS, *extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
 
@@ -82,7 +82,7 @@ def test_a_run_killed_after_its_first_checkpoint_resumes_to_the_same_quality(uni
 def test_resume_refuses_without_a_checkpoint_or_with_other_options(quickdraw_dir, tmp_path):
     from inkcast.main import main
 
-    assert main(["train", "sketch", "--data", str(quickdraw_dir), "--out", str(tmp_path / "none"), *ARGS,
+    assert main(["train", "sketch", str(quickdraw_dir), "--out", str(tmp_path / "none"), *ARGS,
                  "--resume"]) == 2
     p = _train(quickdraw_dir, tmp_path / "k")
     state = tmp_path / "k" / "checkpoint" / "state.json"
@@ -90,7 +90,7 @@ def test_resume_refuses_without_a_checkpoint_or_with_other_options(quickdraw_dir
         time.sleep(0.05)
     os.kill(p.pid, signal.SIGKILL)
     p.wait()
-    r = subprocess.run([sys.executable, "-m", "inkcast", "train", "sketch", "--data", str(quickdraw_dir), "--out",
+    r = subprocess.run([sys.executable, "-m", "inkcast", "train", "sketch", str(quickdraw_dir), "--out",
                         str(tmp_path / "k"), "--max-per-category", "300", "--epochs", "5", "--patience", "3",
                         "--resume"],
                        capture_output=True, text=True, timeout=600)

@@ -107,7 +107,7 @@ def test_missing_model_file_or_manifest_is_refused(bundle_copy, tmp_path):
 
 def test_corrupt_manifest_and_unknown_variant(bundle_copy):
     with pytest.raises(BundleError, match="no variant 'tflite-int4'"):
-        SketchRecognizer(bundle_copy, format="tflite-int4")
+        SketchRecognizer(bundle_copy, variant="tflite-int4")
     (bundle_copy / "manifest.json").write_text("{not json")
     with pytest.raises(BundleError, match="manifest.json: checksum mismatch with manifest.sha256"):
         SketchRecognizer(bundle_copy)

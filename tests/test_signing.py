@@ -35,7 +35,7 @@ def test_sign_verify_tamper_refuse(bundle_copy, tmp_path, test_drawings, capsys)
     assert main(["sign", str(bundle_copy), "--key", str(private)]) == 0
     assert (bundle_copy / SIGNATURE).is_file()
     verify_bundle(bundle_copy, public)
-    assert main(["verify", str(bundle_copy), "--public-key", str(public)]) == 0
+    assert main(["verify", str(bundle_copy), "--signed-by", str(public)]) == 0
     assert "the signature is valid" in capsys.readouterr().out
     rec = SketchRecognizer(bundle_copy, signed_by=public)
     assert rec.predict(test_drawings[0]["drawing"])[0][0] in rec.labels
@@ -46,7 +46,7 @@ def test_sign_verify_tamper_refuse(bundle_copy, tmp_path, test_drawings, capsys)
     (bundle_copy / "accuracy.md").write_text("# rewritten\n")
     with pytest.raises(SignatureError, match="does not verify"):
         verify_bundle(bundle_copy, public)
-    assert main(["verify", str(bundle_copy), "--public-key", str(public)]) == 4
+    assert main(["verify", str(bundle_copy), "--signed-by", str(public)]) == 4
     assert "accuracy.md" in capsys.readouterr().err  # the digest check names the file first
 
 

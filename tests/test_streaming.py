@@ -117,10 +117,10 @@ def test_cli_prepare_then_train_streamed(quickdraw_dir, tmp_path, capsys):
     assert main(["data", "prepare", str(src), "--out", str(tmp_path / "tfds"), "--shards", "2"]) == 0
     out = capsys.readouterr().out
     assert "quickdraw_strokes: 300 drawings of 2 categories" in out and "drawings/s" in out
-    assert main(["train", "sketch", "--data", str(tmp_path / "tfds"), "--out", str(tmp_path / "run"), "--epochs", "1",
+    assert main(["train", "sketch", str(tmp_path / "tfds"), "--out", str(tmp_path / "run"), "--epochs", "1",
                  "--pool-size", "100"]) == 0
     m = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert m["streamed"] and m["options"]["pool_size"] == 100 and m["confusion_matrix"]["labels"] == ["apple", "star"]
-    assert main(["train", "sketch", "--data", str(tmp_path / "tfds"), "--out", str(tmp_path / "r2"),
+    assert main(["train", "sketch", str(tmp_path / "tfds"), "--out", str(tmp_path / "r2"),
                  "--max-per-category", "5"]) == 2
     assert "is a prepared dataset" in capsys.readouterr().err

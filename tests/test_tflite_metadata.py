@@ -67,7 +67,7 @@ def bare_model(sketch_run, tmp_path_factory) -> Path:
     from inkcast.export.pipeline import ExportOptions, export_run
 
     out = tmp_path_factory.mktemp("bare") / "bundle"
-    export_run(sketch_run, out, ExportOptions(formats=("tflite-float32",), tflite_metadata=False), log=lambda m: None)
+    export_run(sketch_run, out, ExportOptions(variants=("tflite-float32",), tflite_metadata=False), log=lambda m: None)
     return out / "model.tflite"
 
 
@@ -109,12 +109,12 @@ def test_a_missing_writer_is_named_before_any_work(sketch_run, tmp_path, monkeyp
 
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "no-writer-here"))
     with pytest.raises(MetadataWriterError) as e:
-        export_run(sketch_run, tmp_path / "bundle", ExportOptions(formats=("tflite-float32",)), log=lambda m: None)
+        export_run(sketch_run, tmp_path / "bundle", ExportOptions(variants=("tflite-float32",)), log=lambda m: None)
     msg = str(e.value)
     assert "inkcast setup metadata-writer" in msg and "--no-tflite-metadata" in msg and "no-writer-here" in msg
     assert not (tmp_path / "bundle").exists()
     # ONNX alone needs no writer
-    export_run(sketch_run, tmp_path / "onnx", ExportOptions(formats=("onnx-float32",)), log=lambda m: None)
+    export_run(sketch_run, tmp_path / "onnx", ExportOptions(variants=("onnx-float32",)), log=lambda m: None)
     assert (tmp_path / "onnx" / "model.onnx").is_file()
 
 

@@ -89,7 +89,7 @@ def test_the_threshold_round_trips_through_the_bundle(sketch_bundle, sketch_run)
     assert u["threshold"] == json.loads((sketch_run / "metrics.json").read_text())["unknown"]["threshold"]
     assert u["rule"].startswith("known when the top-1 probability >= threshold")
     for name, v in manifest["variants"].items():
-        assert SketchRecognizer(sketch_bundle, format=name).threshold == u["threshold"]
+        assert SketchRecognizer(sketch_bundle, variant=name).threshold == u["threshold"]
         assert v["accuracy"]["unknown"]["threshold"] == u["threshold"]
     md = (sketch_bundle / "accuracy.md").read_text()
     assert "## Unknown drawings" in md and f"Threshold {u['threshold']:.4f}" in md
@@ -137,22 +137,22 @@ def test_a_bundle_from_before_unknown_answers_as_before(bundle_copy, unknown_dra
 def test_export_takes_a_given_threshold(sketch_run, tmp_path):
     from inkcast.export.pipeline import ExportOptions, export_run
 
-    m = export_run(sketch_run, tmp_path / "b", ExportOptions(formats=("onnx-float32",), unknown_threshold=0.5,
+    m = export_run(sketch_run, tmp_path / "b", ExportOptions(variants=("onnx-float32",), unknown_threshold=0.5,
                                                              tflite_metadata=False), log=lambda s: None)
     assert m["unknown"]["threshold"] == 0.5 and m["unknown"]["chosen_by"] == "given"
     assert SketchRecognizer(tmp_path / "b", backend="onnx").threshold == 0.5
     with pytest.raises(BadInputError, match="0..1"):
-        export_run(sketch_run, tmp_path / "c", ExportOptions(formats=("onnx-float32",), unknown_threshold=2.0,
+        export_run(sketch_run, tmp_path / "c", ExportOptions(variants=("onnx-float32",), unknown_threshold=2.0,
                                                              tflite_metadata=False), log=lambda s: None)
     with pytest.raises(BadInputError, match="known-kept"):
-        export_run(sketch_run, tmp_path / "c", ExportOptions(formats=("onnx-float32",), known_kept=95,
+        export_run(sketch_run, tmp_path / "c", ExportOptions(variants=("onnx-float32",), known_kept=95,
                                                              tflite_metadata=False), log=lambda s: None)
 
 
 def test_evaluate_unknown_leaves_out_the_categories_training_used(sketch_bundle, quickdraw_dir, outliers_dir, capsys):
     from inkcast.main import main
 
-    assert main(["evaluate", str(sketch_bundle), "--data", str(quickdraw_dir), "--unknown", str(outliers_dir),
+    assert main(["evaluate", str(sketch_bundle), str(quickdraw_dir), "--unknown", str(outliers_dir),
                  "--backend", "onnx", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)["onnx-float32"]["unknown"]
     manifest = json.loads((sketch_bundle / "manifest.json").read_text())
@@ -173,14 +173,14 @@ def test_training_without_outliers_gets_a_max_softmax_threshold_and_background_r
     small = dict(data=QuickDrawOptions(max_per_category=60), epochs=1, calibration_samples=50)
     m = train_sketch_from_folder(quickdraw_dir, tmp_path / "plain", SketchTrainOptions(**small))
     assert m["unknown"]["method"] == "max-softmax" and "test" not in m["unknown"]
-    b = export_run(tmp_path / "plain", tmp_path / "b", ExportOptions(formats=("onnx-float32",), tflite_metadata=False),
+    b = export_run(tmp_path / "plain", tmp_path / "b", ExportOptions(variants=("onnx-float32",), tflite_metadata=False),
                    log=lambda s: None)
     assert b["unknown"]["method"] == "max-softmax" and "test" not in b["unknown"]
     m = train_sketch_from_folder(quickdraw_dir, tmp_path / "bg", SketchTrainOptions(
         **small, outliers=(str(outliers_dir),), unknown_method="background-class", outlier_max_per_category=5))
     assert m["unknown"]["method"] == "background-class" and "test" in m["unknown"]
     with pytest.raises(BadInputError, match="export takes outlier-exposure runs"):
-        export_run(tmp_path / "bg", tmp_path / "c", ExportOptions(formats=("onnx-float32",), tflite_metadata=False))
+        export_run(tmp_path / "bg", tmp_path / "c", ExportOptions(variants=("onnx-float32",), tflite_metadata=False))
 
 
 def test_outlier_exposure_loss_is_cross_entropy_to_uniform_on_outliers():

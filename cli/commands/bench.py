@@ -6,6 +6,8 @@ import argparse
 
 from inkcast.runtime.errors import OptionsError
 
+from .vocabulary import add_input, add_signed_by, renamed
+
 
 def register(sub) -> None:
     p = sub.add_parser("bench", help="benchmark every variant of a bundle")
@@ -13,8 +15,9 @@ def register(sub) -> None:
                      "(bare model call and public predict), throughput at batch 32, cold start and peak memory "
                      "in a fresh process, file size and accuracy drop; Keras reference rows; optional CI gate.")
     p.add_argument("bundle", nargs="?", help="bundle folder (not needed with --compare)")
-    p.add_argument("--data", help="test data: a Quick, Draw! folder of <category>.ndjson (sketch) or the series CSV "
-                                  "(forecast); default: the run's saved test split")
+    add_input(p, "test data: a Quick, Draw! folder of <category>.ndjson (sketch) or the series CSV (forecast); "
+                 "default: the run's saved test split")
+    add_signed_by(p)
     p.add_argument("--out", help="report folder to write (report.json, report.md, benchmark.json, PNGs)")
     p.add_argument("--quick", action="store_true",
                    help="10 rounds of 32 calls, 40 drawings per category for latency (accuracy still on all), "
@@ -26,10 +29,12 @@ def register(sub) -> None:
     p.add_argument("--rounds", type=int, help="interleaved rounds (default 16, quick 10)")
     p.add_argument("--per-round", type=int, help="batch-1 calls per configuration per round (default 128, quick 32)")
     p.add_argument("--coldstart-repeats", type=int, help="fresh processes per configuration (default 5, quick 2)")
-    p.add_argument("--per-category", type=int,
+    p.add_argument("--latency-per-category", type=int,
                    help="test drawings per category for latency and throughput (default: all; quick 40)")
-    p.add_argument("--accuracy-per-category", type=int,
+    renamed(p, "--per-category", "--latency-per-category", "latency_per_category", type=int)
+    p.add_argument("--max-per-category", type=int,
                    help="test drawings per category for accuracy (default: all, in quick mode too)")
+    renamed(p, "--accuracy-per-category", "--max-per-category", "max_per_category", type=int)
     p.add_argument("--unknown", metavar="DIR",
                    help="sketch: a folder of category files; its categories other than the bundle's labels are "
                         "unknown drawings, and each variant gets AUROC, FPR95 and the rates at its threshold")
@@ -60,7 +65,7 @@ def bench_options(a: argparse.Namespace):
     o = BenchOptions.for_mode(
         a.quick, data=a.data, keras=a.keras, reference=a.reference,
         threads=tuple(t.strip() for t in a.threads.split(",") if t.strip()),
-        per_category=a.per_category, accuracy_per_category=a.accuracy_per_category, unknown=a.unknown,
+        per_category=a.latency_per_category, accuracy_per_category=a.max_per_category, unknown=a.unknown,
         coldstart_repeats=a.coldstart_repeats)
     if a.rounds or a.per_round:
         o.plan = Plan(**{**o.plan.__dict__, **({"rounds": a.rounds} if a.rounds else {}),
@@ -83,4 +88,8 @@ def bench_command(a: argparse.Namespace) -> int:
         return gate_report(a.compare, g)
     if not a.bundle or not a.out:
         raise OptionsError("bench needs a BUNDLE folder and --out REPORT_DIR")
+    if a.signed_by:
+        from inkcast.signing import verify_bundle
+
+        verify_bundle(a.bundle, a.signed_by)
     return bench(a.bundle, a.out, bench_options(a), g, a.write_baseline, a.quiet)

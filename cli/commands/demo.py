@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .vocabulary import renamed
+
 
 def register(sub) -> None:
     de = sub.add_parser("demo", help="the main job: train -> export -> evaluate -> predict")
@@ -14,7 +16,8 @@ def register(sub) -> None:
     de.add_argument("--max-per-category", type=int, default=None)
     de.add_argument("--max-train-seconds", type=float, default=None)
     de.add_argument("--synthetic-per-category", type=int, default=600)
-    de.add_argument("--formats", default=None, help="variants to export (default: the task's default variants)")
+    de.add_argument("--variants", help="variants to export (default: the task's default variants)")
+    renamed(de, "--formats", "--variants", "variants")
     de.set_defaults(func=demo_command)
 
 
@@ -29,7 +32,7 @@ def demo_command(a: argparse.Namespace) -> int:
     from inkcast.training.sketch_options import SketchTrainOptions
     from inkcast.training.train_sketch import train_sketch_from_folder
 
-    from .export import formats_arg
+    from .export import variants_arg
 
     out = Path(a.out)
     if a.data:
@@ -48,7 +51,7 @@ def demo_command(a: argparse.Namespace) -> int:
         o.max_train_seconds = a.max_train_seconds
     train_sketch_from_folder(data, out / "run", o)
     print("[2/4] exporting")
-    export_run(out / "run", out / "bundle", ExportOptions(formats=formats_arg(a.formats), allow_drop=True,
+    export_run(out / "run", out / "bundle", ExportOptions(variants=variants_arg(a.variants), allow_drop=True,
                                                           calibration_samples=300))
     print("[3/4] evaluating the bundle on the test split")
     print(spec_for("sketch").evaluation_table(evaluate_bundle(out / "bundle", data)))

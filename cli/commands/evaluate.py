@@ -1,19 +1,20 @@
-"""``inkcast evaluate BUNDLE --data ...``: quality of a bundle's variants on the test split."""
+"""``inkcast evaluate BUNDLE [DATA]``: quality of a bundle's variants on the test split."""
 
 from __future__ import annotations
 
 import argparse
+
+from .vocabulary import add_input, add_signed_by, add_variant
 import json
 
 
 def register(sub) -> None:
     ev = sub.add_parser("evaluate", help="quality of a bundle's variants on the test split")
     ev.add_argument("bundle")
-    ev.add_argument("--data", help="Quick, Draw! folder (sketch) or CSV file (forecast); "
-                                   "default: the training run's stored test split")
-    ev.add_argument("--backend", choices=["all", "tflite", "onnx"], default="all",
-                    help="all: every variant (default); tflite/onnx: that backend's float32 variant")
-    ev.add_argument("--format", help="a single variant name from the manifest")
+    add_input(ev, "Quick, Draw! folder (sketch) or CSV file (forecast); default: the training run's stored "
+                  "test split")
+    add_variant(ev, every_by_default=True)
+    add_signed_by(ev)
     ev.add_argument("--unknown", metavar="DIR",
                     help="sketch: a folder of category files; its categories other than the bundle's labels (and "
                          "other than the outliers its training used) are unknown drawings: AUROC, FPR95 and the "
@@ -22,10 +23,11 @@ def register(sub) -> None:
     ev.set_defaults(func=evaluate_command)
 
 
-def chosen_formats(bundle, backend: str, format: str | None) -> list[str]:
-    if format:
-        return [format]
-    if backend == "all":
+def chosen_variants(bundle, backend: str | None, variant: str | None) -> list[str]:
+    """The vocabulary's rule for a command that compares: every variant unless one is named."""
+    if variant:
+        return [variant]
+    if backend in (None, "all"):
         return list(bundle.variants)
     return [bundle.default_variant(backend)]
 
@@ -35,7 +37,11 @@ def evaluate_command(a: argparse.Namespace) -> int:
     from inkcast.tasks import spec_for
     from inkcast.tasks.evaluate import evaluate_bundle
 
+    if a.signed_by:
+        from inkcast.signing import verify_bundle
+
+        verify_bundle(a.bundle, a.signed_by)
     bundle = load_bundle(a.bundle)
-    results = evaluate_bundle(a.bundle, a.data, chosen_formats(bundle, a.backend, a.format), a.unknown)
+    results = evaluate_bundle(a.bundle, a.data, chosen_variants(bundle, a.backend, a.variant), a.unknown)
     print(json.dumps(results, indent=2) if a.json else spec_for(bundle.task).evaluation_table(results))
     return 0

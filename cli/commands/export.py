@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 
+from .vocabulary import renamed
+
 
 def register(sub) -> None:
     ex = sub.add_parser("export", help="export a run folder to a validated TFLite/ONNX bundle")
     ex.add_argument("run_dir")
     ex.add_argument("--out", required=True, help="bundle folder to write (atomically)")
-    ex.add_argument("--formats", help="comma-separated variant names (default: the task's defaults; 'default' "
+    ex.add_argument("--variants", help="comma-separated variant names (default: the task's defaults; 'default' "
                     "stands for them), e.g. tflite-float32,tflite-int8,onnx-float32 or default,tflite-qat-int8")
+    renamed(ex, "--formats", "--variants", "variants")
     ex.add_argument("--max-drop", type=float, default=0.5,
                     help="fail if a quantized variant loses more than this: top-1 points (sketch) or "
                          "%% of test MAE (forecast); default 0.5")
@@ -29,14 +32,14 @@ def register(sub) -> None:
     ex.set_defaults(func=export_command)
 
 
-def formats_arg(text: str | None) -> tuple[str, ...] | None:
+def variants_arg(text: str | None) -> tuple[str, ...] | None:
     return tuple(f.strip() for f in text.split(",") if f.strip()) if text else None
 
 
 def export_command(a: argparse.Namespace) -> int:
     from inkcast.export.pipeline import ExportOptions, export_run
 
-    export_run(a.run_dir, a.out, ExportOptions(formats=formats_arg(a.formats), max_drop=a.max_drop,
+    export_run(a.run_dir, a.out, ExportOptions(variants=variants_arg(a.variants), max_drop=a.max_drop,
                                                allow_drop=a.allow_drop, calibration_samples=a.calibration_samples,
                                                tflite_metadata=a.tflite_metadata, known_kept=a.known_kept,
                                                unknown_threshold=a.unknown_threshold))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from .vocabulary import add_signed_by, add_variant, renamed
+
 RAW = {"auto": None, "yes": True, "no": False}
 
 
@@ -11,10 +13,11 @@ def register(sub) -> None:
     pr = sub.add_parser("predict", help="the answer (a label or 'unknown') and top-3 for each drawing of an ndjson file")
     pr.add_argument("bundle")
     pr.add_argument("file")
-    pr.add_argument("--backend", choices=["tflite", "onnx"], default="tflite")
-    pr.add_argument("--format", help="variant name from the manifest (overrides --backend)")
+    add_variant(pr)
+    add_signed_by(pr)
     pr.add_argument("--top-k", type=int, default=3)
-    pr.add_argument("--limit", type=int, help="stop after N drawings")
+    pr.add_argument("--max-drawings", type=int, help="stop after N drawings of the file")
+    renamed(pr, "--limit", "--max-drawings", "max_drawings", type=int)
     pr.add_argument("--raw", choices=list(RAW), default="auto",
                     help="raw touch strokes (screen pixels) are simplified as Google did first; "
                          "auto detects them (default)")
@@ -26,10 +29,10 @@ def predict_command(a: argparse.Namespace) -> int:
     from inkcast.runtime import SketchRecognizer
     from inkcast.runtime.errors import BadInputError
 
-    rec = SketchRecognizer(a.bundle, backend=a.backend, format=a.format)
+    rec = SketchRecognizer(a.bundle, backend=a.backend, variant=a.variant, signed_by=a.signed_by)
     n = 0
     for lineno, meta, drawing in iter_drawings(a.file):
-        if a.limit and n >= a.limit:
+        if a.max_drawings and n >= a.max_drawings:
             break
         try:
             r = rec.recognize(drawing, top_k=a.top_k, raw=RAW[a.raw])

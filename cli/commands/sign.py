@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from .vocabulary import add_signed_by, renamed
+
 
 def register(sub) -> None:
     s = sub.add_parser("sign", help="sign a bundle with an EC private key (needs inkcast[sign])")
@@ -13,7 +15,8 @@ def register(sub) -> None:
     s.set_defaults(func=sign_command)
     v = sub.add_parser("verify", help="check every file of a bundle against its digests, and its signature")
     v.add_argument("bundle")
-    v.add_argument("--public-key", help="EC public key (PEM): also require a valid signature (needs inkcast[sign])")
+    add_signed_by(v)
+    renamed(v, "--public-key", "--signed-by", "signed_by")
     v.set_defaults(func=verify_command)
 
 
@@ -31,9 +34,9 @@ def verify_command(a: argparse.Namespace) -> int:
     names = b.verify_all()
     print(f"{b.root}: {len(names)} files match their digests"
           + ("" if b.manifest_sealed else " (made before manifest.sha256: the manifest itself is not protected)"))
-    if a.public_key:
+    if a.signed_by:
         from inkcast.signing import verify_bundle
 
-        verify_bundle(a.bundle, a.public_key)
-        print(f"{b.root}: the signature is valid for {a.public_key}")
+        verify_bundle(a.bundle, a.signed_by)
+        print(f"{b.root}: the signature is valid for {a.signed_by}")
     return 0

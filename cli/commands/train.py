@@ -6,6 +6,8 @@ import argparse
 
 from inkcast.runtime.errors import OptionsError
 
+from .vocabulary import add_input
+
 # ``inkcast train forecast`` argument -> ForecastOptions field (None: not given, keep the default)
 FORECAST_ARGUMENTS = {
     "date_column": "date_column", "value_column": "value_column", "date_format": "date_format", "fill": "fill",
@@ -19,9 +21,8 @@ FORECAST_ARGUMENTS = {
 def register(sub) -> None:
     tr = sub.add_parser("train", help="train a model").add_subparsers(dest="task", required=True)
     ts = tr.add_parser("sketch", help="train the sketch recognizer on Quick, Draw! files or a prepared dataset")
-    ts.add_argument("--data", required=True,
-                    help="folder of category files (<category>.ndjson simplified or raw, .bin, .npz, .csv; read "
-                         "into memory) or a TFDS data_dir made by `inkcast data prepare` (streamed)")
+    add_input(ts, "folder of category files (<category>.ndjson simplified or raw, .bin, .npz, .csv; read into "
+                  "memory) or a TFDS data_dir made by `inkcast data prepare` (streamed)")
     ts.add_argument("--format", choices=["simplified", "raw", "binary", "npz", "csv"],
                     help="read only files of this format (default: every file, each format detected)")
     ts.add_argument("--split-by", choices=["key_id", "source"],
@@ -76,7 +77,7 @@ def register(sub) -> None:
     ts.set_defaults(func=train_sketch_command)
 
     tf_ = tr.add_parser("forecast", help="train the 7-day forecaster on a daily CSV series")
-    tf_.add_argument("--data", required=True, help="CSV file")
+    add_input(tf_, "CSV file of a daily series")
     tf_.add_argument("--date-column", help="default: the file's one date column")
     tf_.add_argument("--value-column", help="default: the file's one numeric column")
     tf_.add_argument("--date-format", help="strptime format (default: detected)")
@@ -173,7 +174,7 @@ def train_local_cluster(a: argparse.Namespace, o) -> int:
         prepare(a.data, prepared, PrepareOptions(data=o.data))
         for option in READER_OPTIONS:
             argv = without_option(argv, option)
-        argv = [x for x in without_option(argv, "--data") if x != "--recognized-only"] + ["--data", str(prepared)]
+        argv = [x for x in without_option(argv, "--data") if x not in ("--recognized-only", a.data)] + [str(prepared)]
     return run_local_workers(argv, a.local_workers, a.max_restarts)
 
 
