@@ -64,9 +64,10 @@ class SketchRecognizer(BundleModel):
         """The longest model input in rows (the bundle's ``preprocessing.max_points``)."""
         return self.preprocessing.max_points
 
-    def features(self, drawing: Any) -> np.ndarray:
-        """The (length, 3) model input for a drawing (the runtime's preprocessing contract)."""
-        return self.preprocessing.features_of(drawing)
+    def features(self, drawing: Any, raw: bool | None = None) -> np.ndarray:
+        """The (length, 3) model input for a drawing (the bundle's preprocessing contract); raw
+        input is detected and simplified as in ``predict``, so every method sees the same rows."""
+        return model_rows(drawing, self.preprocessing, raw)
 
     def probabilities_of_features(self, rows: Sequence[np.ndarray]) -> np.ndarray:
         """Class probabilities (n, n_labels) for preprocessed rows, each run at its own length.
@@ -76,10 +77,9 @@ class SketchRecognizer(BundleModel):
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         return run_by_length(self.model, rows)
 
-    def probabilities(self, drawing: Any) -> np.ndarray:
-        """Class probabilities for one drawing, in the order of ``labels``."""
-        x = self.features(drawing)[None]
-        return self.model.invoke_one(x)
+    def probabilities(self, drawing: Any, raw: bool | None = None) -> np.ndarray:
+        """Class probabilities for one drawing, in the order of ``labels`` (``raw`` as in ``predict``)."""
+        return self.model.invoke_one(self.features(drawing, raw)[None])
 
     def rank(self, probabilities: np.ndarray, top_k: int = 3) -> Prediction:
         """The ``top_k`` labels of a probability vector, best first (``ranking.rank``)."""
@@ -90,12 +90,12 @@ class SketchRecognizer(BundleModel):
 
         ``raw``: True = simplify first, False = use as given, None = decide (see the class doc)."""
         top_k = check_top_k(top_k)
-        return self.rank(self.model.invoke_one(model_rows(drawing, self.preprocessing, raw)[None]), top_k)
+        return self.rank(self.probabilities(drawing, raw), top_k)
 
     def recognize(self, drawing: Any, top_k: int = 3, raw: bool | None = None) -> Recognition:
         """The drawing's label, or None ("unknown") when the model is not sure enough, with the top-k."""
         top_k = check_top_k(top_k)
-        return self.recognition(self.model.invoke_one(model_rows(drawing, self.preprocessing, raw)[None]), top_k)
+        return self.recognition(self.probabilities(drawing, raw), top_k)
 
     def recognition(self, probabilities: np.ndarray, top_k: int = 3) -> Recognition:
         """The ``Recognition`` of a probability vector under this bundle's threshold."""

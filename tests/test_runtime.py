@@ -136,3 +136,32 @@ def test_bundle_preprocessing_comes_from_its_manifest(bundle_copy, test_drawings
     old = SketchRecognizer(bundle_copy)
     assert old.preprocessing.resample_spacing is None
     np.testing.assert_array_equal(old.features(d), drawing_to_features(d, spacing=None))
+
+
+def test_every_method_that_takes_a_drawing_treats_raw_input_alike(sketch_bundle, test_drawings):
+    """features, probabilities, predict and recognize: the same raw detection, so a raw drawing
+    gives the same numbers whichever method is asked (before, features/probabilities took it as
+    simplified strokes)."""
+    from tests.rawlike import rawify
+
+    rec = SketchRecognizer(sketch_bundle)
+    raw = rawify(test_drawings[3]["drawing"], np.random.default_rng(2))
+    p = rec.probabilities(raw)
+    np.testing.assert_array_equal(rec.features(raw), rec.features(raw, raw=True))
+    assert not np.array_equal(rec.features(raw), rec.features(raw, raw=False))
+    assert [label for label, _ in rec.predict(raw)] == [label for label, _ in rec.rank(p)]
+    assert rec.recognize(raw).score == pytest.approx(float(p.max()))
+    np.testing.assert_allclose(rec.predict_batch([raw])[0][0][1], rec.predict(raw)[0][1], rtol=1e-5)
+
+
+def test_the_public_api_is_listed_once_and_typed():
+    import importlib.resources
+
+    import inkcast.runtime as runtime
+
+    for name in runtime.__all__:
+        assert getattr(runtime, name) is not None, name
+    assert "drawing_to_features" not in runtime.__all__
+    with pytest.warns(DeprecationWarning, match="SketchRecognizer.features"):
+        runtime.drawing_to_features  # noqa: B018 - the deprecated name still resolves
+    assert importlib.resources.files("inkcast").joinpath("py.typed").is_file()
