@@ -192,7 +192,7 @@ class ForecastSpec(TaskSpec):
     def open_runtime(self, bundle_dir: str | Path, variant: str, num_threads: int | None = None):
         from inkcast.runtime.forecaster import Forecaster
 
-        return Forecaster(bundle_dir, format=variant, num_threads=num_threads)
+        return Forecaster(bundle_dir, variant=variant, num_threads=num_threads)
 
     def load_inputs(self, bundle: Any, data: str | Path | None, per_category: int | None) -> EvalInputs:
         """Windows of the last ``window`` values (the public input) and their targets.
@@ -271,6 +271,12 @@ class ForecastSpec(TaskSpec):
 
     def item_json(self, item: Any) -> str:
         return json.dumps([float(v) for v in item])
+
+
+def figure(value: float, digits: int = 4) -> str:
+    """One figure with ``digits`` significant digits: "2.106" for a temperature MAE, "61,777" for
+    a ridership one (never "2": a rounded-away figure reads as a different result)."""
+    return format(value, number_format([value], digits))
 
 
 def number_format(values: list[float], digits: int = 4) -> str:

@@ -353,7 +353,7 @@ class SketchSpec(TaskSpec):
     def open_runtime(self, bundle_dir: str | Path, variant: str, num_threads: int | None = None):
         from inkcast.runtime import SketchRecognizer
 
-        return SketchRecognizer(bundle_dir, format=variant, num_threads=num_threads)
+        return SketchRecognizer(bundle_dir, variant=variant, num_threads=num_threads)
 
     def load_inputs(self, bundle: Any, data: str | Path | None, per_category: int | None) -> EvalInputs:
         if data is not None:

@@ -64,3 +64,43 @@ def test_the_report_at_345_categories_puts_confused_pairs_together(tmp_path):
     assert f"| {worst} |" in md
     assert (tmp_path / "confusion.png").stat().st_size > 20_000
     assert len(report_lines(metrics)) < 80  # readable: a page, not 345 rows
+
+
+def test_confusion_png_bars_follow_the_share_they_show_and_no_text_is_cut():
+    """30 real category names: every title, tick label and bar label lies inside the figure
+    (the heatmap's title used to start left of it: "onfusion, 30 categories ..."), and the
+    bars are in the order of the share the axis shows (they were in count order)."""
+    from inkcast.training.sketch_report import bars_of, confused_pairs, confusion_figure
+
+    names = category_names()[:30]
+    rng = np.random.default_rng(3)
+    rows = rng.integers(5, 60, 30)
+    cm = np.diag(rows)
+    for i in range(30):
+        cm[i, (i + 1) % 30] = rng.integers(0, rows[i])  # counts and shares in different orders
+    pairs = confused_pairs(cm, names)
+    bars = bars_of(pairs)
+    shares = [p["share_of_true"] for p in bars]
+    assert shares == sorted(shares, reverse=True)
+    assert [p["count"] for p in pairs] != [p["count"] for p in bars]  # the table keeps count order
+    fig = confusion_figure(cm, names, pairs)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    assert len(fig.axes) == 3  # heatmap, pairs, colour bar
+    for ax in fig.axes:  # each with everything it draws: title, tick labels, bar labels
+        box = ax.get_tightbbox(renderer)
+        assert box.x0 >= -1 and box.x1 <= width + 1 and box.y0 >= -1 and box.y1 <= height + 1, (ax.get_title(), box)
+
+
+def test_printed_forecast_figures_keep_four_significant_digits():
+    """A temperature series' MAE of 2.106 was printed as "2" by the training log."""
+    import inspect
+
+    from inkcast.tasks.forecast import figure
+    from inkcast.training import train_forecast
+
+    assert figure(2.106) == "2.106" and figure(2.79) == "2.790" and figure(61776.8) == "61,777"
+    assert figure(0.012345) == "0.01235"
+    source = inspect.getsource(train_forecast)
+    assert "mae']:.0f" not in source and "figure(test['model']['mae'])" in source

@@ -56,8 +56,15 @@ def confusion_order(cm: np.ndarray) -> np.ndarray:
     return leaves_list(optimal_leaf_ordering(z, condensed))
 
 
-def plot_confusion(path: str | Path, cm: np.ndarray, labels: list[str], pairs: list[dict[str, Any]]) -> None:
-    """``confusion.png``, written atomically."""
+def bars_of(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The confused pairs as the figure's bars show them: by the share they plot, largest first
+    (the report's table keeps count order; a bar chart in count order put a short bar first)."""
+    return sorted(pairs[:PAIRS], key=lambda p: (-p["share_of_true"], -p["count"]))
+
+
+def confusion_figure(cm: np.ndarray, labels: list[str], pairs: list[dict[str, Any]]):
+    """The figure of ``confusion.png``: the ordered heatmap and the most confused pairs. Its
+    layout is constrained, so no title or label is cut at any number of categories."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -68,12 +75,13 @@ def plot_confusion(path: str | Path, cm: np.ndarray, labels: list[str], pairs: l
     order = confusion_order(cm)
     rates = (cm / np.maximum(cm.sum(1, keepdims=True), 1))[np.ix_(order, order)]
     side = min(14.0, 5 + k / 30)
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(side + 7, side), gridspec_kw={"width_ratios": [side, 6]})
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(side + 7, side), gridspec_kw={"width_ratios": [side, 6]},
+                                 layout="constrained")
     shown = np.where(rates > 0, rates, np.nan)
     im = ax.imshow(shown, norm=LogNorm(vmin=max(1e-3, np.nanmin(shown) if np.isfinite(shown).any() else 1e-3), vmax=1),
                    cmap="viridis", interpolation="nearest")
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02, label="share of the true category (log)")
-    ax.set_title(f"confusion, {k} categories ordered by confusion (rows: true, columns: predicted)")
+    ax.set_title(f"confusion of {k} categories, similar ones together\n(rows: true, columns: predicted)")
     if k <= NAMED:
         names = [labels[i] for i in order]
         ax.set_xticks(range(k), names, rotation=90, fontsize=7)
@@ -81,12 +89,23 @@ def plot_confusion(path: str | Path, cm: np.ndarray, labels: list[str], pairs: l
     else:
         ax.set_xlabel("predicted (same order as the rows)")
         ax.set_ylabel("true category")
-    top = pairs[:PAIRS][::-1]
-    bx.barh(range(len(top)), [p["share_of_true"] for p in top], color="tab:red")
+    top = bars_of(pairs)[::-1]  # barh draws bottom-up: the largest share on top
+    bars = bx.barh(range(len(top)), [p["share_of_true"] for p in top], color="tab:red")
+    bx.bar_label(bars, [f" {p['count']}" for p in top], fontsize=7)
     bx.set_yticks(range(len(top)), [f"{p['true']} → {p['predicted']}" for p in top], fontsize=8)
-    bx.set_xlabel("share of the true category")
-    bx.set_title(f"{len(top)} most confused pairs")
-    fig.tight_layout()
+    bx.set_xlim(0, 1.12 * max([p["share_of_true"] for p in top], default=1.0))  # room for the counts
+    bx.set_xlabel("share of the true category's drawings")
+    bx.set_title(f"{len(top)} most confused pairs\n(true → predicted; count at the bar's end)")
+    # a tick label at the right end would overhang the figure's edge
+    bx.set_xticks([t for t in bx.get_xticks() if 0 <= t <= bx.get_xlim()[1] * 0.97])
+    return fig
+
+
+def plot_confusion(path: str | Path, cm: np.ndarray, labels: list[str], pairs: list[dict[str, Any]]) -> None:
+    """``confusion.png``, written atomically."""
+    import matplotlib.pyplot as plt
+
+    fig = confusion_figure(cm, labels, pairs)
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
     os.close(fd)

@@ -27,6 +27,7 @@ from typing import Any, Callable
 import numpy as np
 
 from inkcast.runtime.forecast_preprocess import ForecastPreprocessing, ModelInput, features, finish, targets, windows
+from inkcast.tasks.forecast import figure
 
 from .baselines import forecast_metrics, sarima_forecasts, seasonal_naive, weekday_median
 from .checkpoints import save_weights_atomic
@@ -159,7 +160,7 @@ def train_forecast(options: ForecastOptions | None, data_path: str | Path, out_d
                 info = {"seed": seed, **info,
                         **{p: {"mae": forecast_metrics(predict(member, data[p].inp, prep), actual[p])["mae"]}
                            for p in ("val", "test")}}
-                log(f"  member {i + 1}: val MAE {info['val']['mae']:.0f} (best epoch {info['best_epoch']} of "
+                log(f"  member {i + 1}: val MAE {figure(info['val']['mae'])} (best epoch {info['best_epoch']} of "
                     f"{info['epochs_run']}, {info['train_seconds']} s)")
             members.append(member)
             member_info.append(info)
@@ -174,7 +175,7 @@ def train_forecast(options: ForecastOptions | None, data_path: str | Path, out_d
         candidates[head] = {**info, **{p: forecast_metrics(preds[p], actual[p]) for p in preds}, "_preds": preds}
         models[head] = model
         log(f"  {head}" + (f" (average of {o.ensemble})" if o.ensemble > 1 else "")
-            + f": val MAE {candidates[head]['val']['mae']:.0f}, test MAE {candidates[head]['test']['mae']:.0f} "
+            + f": val MAE {figure(candidates[head]['val']['mae'])}, test MAE {figure(candidates[head]['test']['mae'])} "
             f"({info['train_seconds']} s)")
     best = min(heads, key=lambda h: candidates[h]["val"]["mae"])  # chosen on validation, never on test
     model, preds = models[best], candidates[best].pop("_preds")
@@ -223,8 +224,8 @@ def train_forecast(options: ForecastOptions | None, data_path: str | Path, out_d
         "options": final_options.to_dict(),
         "requested_options": requested.to_dict(),
     }
-    log(f"test MAE: model {test['model']['mae']:.0f}, seasonal naive {test['seasonal_naive']['mae']:.0f}, "
-        f"SARIMA {test['sarima']['mae']:.0f} (model / naive = {ratio:.3f})")
+    log(f"test MAE: model {figure(test['model']['mae'])}, seasonal naive {figure(test['seasonal_naive']['mae'])}, "
+        f"SARIMA {figure(test['sarima']['mae'])} (model / naive = {ratio:.3f})")
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
