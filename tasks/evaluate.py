@@ -11,8 +11,8 @@ from . import spec_for
 
 
 def evaluate_bundle(bundle_dir: str | Path, data: str | Path | None = None,
-                    formats: list[str] | None = None, unknown: str | Path | None = None) -> dict[str, dict[str, Any]]:
-    """Quality of each variant (all if ``formats`` is None) on the test split of ``data`` (or of the
+                    variants: list[str] | None = None, unknown: str | Path | None = None) -> dict[str, dict[str, Any]]:
+    """Quality of each variant (all if ``variants`` is None) on the test split of ``data`` (or of the
     run's stored split), plus the task's baselines; ``{name: {"backend": ..., **quality}}``.
     ``unknown``: a folder of other categories' drawings; each variant then also gets its open-set
     figures (``"unknown"``: AUROC, FPR95, rates at the bundle's threshold)."""
@@ -21,7 +21,7 @@ def evaluate_bundle(bundle_dir: str | Path, data: str | Path | None = None,
     inputs = spec.load_inputs(bundle, data, None)
     other = spec.load_unknown(bundle, unknown) if unknown is not None else None
     results: dict[str, dict[str, Any]] = {}
-    for name in formats or list(bundle.variants):
+    for name in variants or list(bundle.variants):
         bundle.variant(name)
         rt = spec.open_runtime(bundle.root, name)
         out = spec.outputs(rt, inputs)

@@ -53,13 +53,22 @@ def test_missing_bundle_is_a_clean_error(tmp_path):
     assert r.returncode == 4 and "not a bundle folder" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_demo_runs_end_to_end_on_the_builtin_generator(tmp_path):
-    r = run("demo", "--out", str(tmp_path / "demo"), "--synthetic-per-category", "120", "--epochs", "2",
+def test_demo_with_no_data_trains_on_the_real_sample_and_says_what_to_do_next(tmp_path):
+    """Its own small training (2 passes over 60 drawings a category): the demo is the one command
+    that trains on the packaged sample, and no fixture does."""
+    from inkcast.commands.demo import sample_folder
+
+    sample = sample_folder()
+    files = sorted(sample.rglob("*.ndjson"))
+    assert len(files) == 26 and sum(f.stat().st_size for f in files) < 1_000_000
+    assert "CC BY 4.0" in (sample / "README.md").read_text()
+    r = run("demo", "--out", str(tmp_path / "demo"), "--max-per-category", "60", "--epochs", "2",
             "--variants", "tflite-float32,onnx-float32")
     assert r.returncode == 0, r.stderr[-3000:]
-    assert "built-in generator" in r.stdout
+    assert "training on the real sample in the package" in r.stdout and "CC BY 4.0" in r.stdout
     assert (tmp_path / "demo" / "bundle" / "manifest.json").is_file()
-    assert r.stdout.count(" -> ") == 5
+    assert r.stdout.count(" -> ") == 7  # five known categories, two held-out unknown ones
+    assert "held-out top-1" in r.stdout and f"inkcast serve {tmp_path / 'demo' / 'bundle'}" in r.stdout
 
 
 def test_train_refuses_a_negative_resample_spacing(quickdraw_dir, tmp_path, capsys):
