@@ -62,6 +62,7 @@ class Reference:
     metrics: dict[str, Any]  # the reference's quality on the test split
     calibration: list[np.ndarray]  # training inputs for integer calibration (never test)
     fine_tune: tuple[list[np.ndarray], np.ndarray] | None = None  # (rows, targets) for QAT; None: no QAT
+    fine_tune_learning_rate: float = 4e-5  # QAT's: the run's last learning rate
     labels: list[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # task-specific reference data
 

@@ -18,16 +18,36 @@ def manifest(sketch_bundle):
     return json.loads((sketch_bundle / "manifest.json").read_text())
 
 
-def test_qat_is_opt_in():
+def test_qat_is_in_the_default_export():
+    from inkcast.export.pipeline import resolve_variants
     from inkcast.tasks.sketch import SketchSpec
 
-    assert "tflite-qat-int8" in SketchSpec.variants and "tflite-qat-int8" not in SketchSpec.default_variants
-    assert set(SketchSpec.default_variants) == set(SketchSpec.variants) - {"tflite-qat-int8"}
-    from inkcast.export.pipeline import resolve_variants
-
+    assert "tflite-qat-int8" in SketchSpec.default_variants and SketchSpec.default_variants == SketchSpec.variants
     formats, named = resolve_variants(SketchSpec(), ("default", "tflite-qat-int8"))
-    assert formats == SketchSpec.default_variants + ("tflite-qat-int8",) and named == {"tflite-qat-int8"}
+    assert formats == SketchSpec.default_variants and named == {"tflite-qat-int8"}
     assert resolve_variants(SketchSpec(), None) == (SketchSpec.default_variants, set())
+
+
+def test_qat_loses_no_more_than_post_training_int8_and_keeps_the_unknown_figures(manifest):
+    """The CI model's export (conftest): QAT distilled on training drawings and stroke mixes passes
+    every limit unaided (it lost 1.0 point with one-hot fine-tuning) and drops no more than tflite-int8."""
+    v = manifest["variants"]
+    qat, ptq = v["tflite-qat-int8"], v["tflite-int8"]
+    assert qat["passed"] and not qat.get("allowed_drop"), qat.get("problem")
+    assert qat["accuracy"]["drop_points"] <= ptq["accuracy"]["drop_points"], (qat["accuracy"], ptq["accuracy"])
+
+
+def test_stroke_mixes_join_two_drawings_strokes():
+    from inkcast.export.qat import stroke_mixes
+
+    a = np.array([[0.1, 0, 0], [0.1, 0, 1], [0.2, 0.2, 0], [0.1, 0, 1]], np.float32)  # two strokes
+    b = np.array([[0.3, 0, 1], [0.0, 0.3, 1], [0.5, 0.5, 1]], np.float32)  # three strokes
+    mixes = stroke_mixes([a, b], np.random.default_rng(3))  # this generator pairs a with b and b with a
+    assert all(m.dtype == np.float32 for m in mixes)
+    np.testing.assert_array_equal(mixes[0], np.concatenate([a[:2], b[1:]]))  # a's first stroke, b's last two
+    np.testing.assert_array_equal(mixes[1], np.concatenate([b[:1], a[2:]]))  # b's first stroke, a's last one
+    again = stroke_mixes([a, b], np.random.default_rng(3))
+    assert all(np.array_equal(x, y) for x, y in zip(mixes, again))
 
 
 def test_every_variant_is_exported_or_explained(manifest):

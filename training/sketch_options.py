@@ -12,6 +12,7 @@ from .sketch_model import SketchModelOptions
 
 
 UNKNOWN_METHODS = ("outlier-exposure", "background-class")
+FINAL_RATE_SHARE = 0.02  # the cosine schedule ends at learning_rate x this
 
 
 @dataclass
@@ -70,6 +71,11 @@ class SketchTrainOptions:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def final_learning_rate(self) -> float:
+        """Where the cosine schedule ends (QAT fine-tunes from there; plateau runs: the same bound)."""
+        return self.learning_rate * FINAL_RATE_SHARE
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "SketchTrainOptions":

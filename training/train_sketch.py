@@ -36,7 +36,7 @@ from .progress import EpochProgress, EpochTimer
 from .schedule import plan_schedule
 from .sketch_data import InMemorySketchData, Pool, StreamingSketchData, open_sketch_data
 from .sketch_model import build_sketch_model
-from .sketch_options import UNKNOWN_METHODS, SketchTrainOptions
+from .sketch_options import FINAL_RATE_SHARE, UNKNOWN_METHODS, SketchTrainOptions
 from .sketch_report import write_report
 from .tf_env import keras, tf
 
@@ -255,7 +255,8 @@ def train_sketch(data: SketchDataset | InMemorySketchData | StreamingSketchData,
     steps, pass_batches = plan.steps, min(per_pass, plan.steps)  # a capped epoch is a truncated pass
     if o.schedule == "cosine":  # a function of the epoch alone, so a resumed run gets the same rates
         lr = keras.callbacks.LearningRateScheduler(
-            lambda epoch, _: o.learning_rate * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * epoch / plan.epochs))))
+            lambda epoch, _: o.learning_rate * (FINAL_RATE_SHARE + (1 - FINAL_RATE_SHARE) * 0.5
+                                                * (1 + math.cos(math.pi * epoch / plan.epochs))))
     elif o.schedule == "plateau":
         lr = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=2, min_lr=1e-5)
     else:
