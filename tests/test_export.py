@@ -89,8 +89,8 @@ def test_export_replaces_a_bundle_whole(sketch_run, sketch_bundle, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle"]
 
 
-def test_unknown_format_and_missing_run(sketch_run, tmp_path):
-    with pytest.raises(ValueError, match="unknown formats"):
+def test_unknown_variant_and_missing_run(sketch_run, tmp_path):
+    with pytest.raises(ValueError, match="unknown variants"):
         export_run(sketch_run, tmp_path / "b", ExportOptions(variants=("tflite-int3",)))
     with pytest.raises(BadInputError, match="run folder"):
         export_run(tmp_path, tmp_path / "b")
