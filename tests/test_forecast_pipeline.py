@@ -168,7 +168,7 @@ def test_export_gate_refuses_and_writes_nothing(run, tmp_path):
     with pytest.raises(ExportValidationError, match="export refused, no bundle written: onnx-float32: max difference"):
         export_run(run[0], tmp_path / "b", strict, log=lambda m: None)
     assert list(tmp_path.iterdir()) == []  # no bundle and no half-written leftovers
-    with pytest.raises(ValueError, match="unknown formats"):
+    with pytest.raises(ValueError, match="unknown variants"):
         export_run(run[0], tmp_path / "b", ExportOptions(variants=("tflite-int3",)), log=lambda m: None)
     with pytest.raises(BadInputError, match="not found; is .* a run folder made by `inkcast train`"):
         export_run(tmp_path, tmp_path / "b", log=lambda m: None)
