@@ -33,16 +33,18 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("folder", type=Path)
     a = ap.parse_args(argv)
-    print("| data | train drawings | length | rule | steps | passes | validation top-1 | behind best | test top-1 | "
-          "training s |")
+    print("| data | train / validation drawings | length | rule | steps | passes | validation top-1 (± 1 s.e.) | "
+          "behind best | test top-1 | training s |")
     print("| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     order = {"e24": 0}
-    for size, runs in rows_of(a.folder).items():
+    for size, runs in sorted(rows_of(a.folder).items(), key=lambda kv: kv[1][0]["train"]):
         best = max(r["val"] for r in runs)
         for r in sorted(runs, key=lambda r: order.get(r["length"], 1) and int(r["length"])):
             length = "24 passes" if r["length"] == "e24" else f"floor {r['length']}" + (" (default)" if r["length"] == "6000" else "")
-            print(f"| {size} ({r['categories']} categories) | {r['train']} | {length} | {r['rule']} | {r['steps']} | "
-                  f"{r['passes']:.0f} | {r['val']:.2f} % | {best - r['val']:.2f} | {r['test']:.2f} % | {r['seconds']:.0f} |")
+            se = 100 * (r["val"] / 100 * (1 - r["val"] / 100) / r["validation"]) ** 0.5  # binomial standard error
+            print(f"| {size} ({r['categories']} categories) | {r['train']} / {r['validation']} | {length} | {r['rule']} | "
+                  f"{r['steps']} | {r['passes']:.0f} | {r['val']:.2f} % (± {se:.1f}) | {best - r['val']:.2f} | "
+                  f"{r['test']:.2f} % | {r['seconds']:.0f} |")
     return 0
 
 
