@@ -7,7 +7,7 @@ set -euo pipefail
 out=${1:-runs/sched}
 q=../shared/data/quickdraw
 raw=../shared/data/quickdraw-raw/simplified
-long=" q250 "
+long=${LONG:-" q250 "}
 for size in raw:$raw: q250:$q:250 q100:$q:100 q1000:$q:1000; do
   IFS=: read -r name data max <<<"$size"
   for s in e24 3000 6000 12000; do
