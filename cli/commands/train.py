@@ -109,7 +109,8 @@ def sketch_options(a: argparse.Namespace):
         categories=tuple(c.strip() for c in a.categories.split(",")) if a.categories else None,
         max_per_category=a.max_per_category, recognized_only=a.recognized_only, format=a.format,
         split_by=a.split_by or "key_id"))
-    for key in ("epochs", "min_steps", "max_steps", "seed", "batch_size", "max_train_seconds", "patience", "schedule", "pool_size",
+    for key in ("epochs", "min_steps", "max_steps", "seed", "batch_size", "max_train_seconds", "patience", "schedule",
+                "pool_size",
                 "outlier_weight", "outlier_share", "outlier_mix", "known_mix_share"):
         if getattr(a, key) is not None:
             setattr(o, key, getattr(a, key))
@@ -146,7 +147,6 @@ def train_local_cluster(a: argparse.Namespace, o) -> int:
     ``RUN/prepared`` (the workers share out its shard files), then supervise the workers."""
     from pathlib import Path
 
-    from inkcast.runtime.errors import OptionsError
     from inkcast.training.local_cluster import run_local_workers, without_option
     from inkcast.training.sketch_data import dataset_dir
 
