@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The training-length grid of docs/RESULTS.md ("Training length"): each data size trained with the
-# old fixed 24 passes and with step floors of 3000 and 6000 (the default) steps, seed 7; 12000 on
+# old fixed 24 passes and with step floors of 3000 6000 and 12000 (the default) steps, seed 7; 12000 on
 # the sizes named in long=.
 # Run from the repository root; `python -m experiments.schedule_table runs/sched` prints the table.
 set -euo pipefail
@@ -15,6 +15,6 @@ for size in raw:$raw: q250:$q:250 q100:$q:100 q1000:$q:1000; do
     run=$out/$name-$s
     [ -f "$run/metrics.json" ] && continue
     if [ "$s" = e24 ]; then length=(--epochs 24); else length=(--min-steps "$s"); fi
-    inkcast train sketch --data "$data" ${max:+--max-per-category "$max"} "${length[@]}" --out "$run"
+    inkcast train sketch "$data" ${max:+--max-per-category "$max"} "${length[@]}" --out "$run"
   done
 done

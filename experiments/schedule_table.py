@@ -14,6 +14,10 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+from inkcast.training.sketch_options import SketchTrainOptions
+
+DEFAULT_FLOOR = str(SketchTrainOptions().min_steps)  # the length the default command trains
+
 
 def rows_of(folder: Path) -> dict[str, list[dict]]:
     sizes: dict[str, list[dict]] = defaultdict(list)
@@ -40,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     for size, runs in sorted(rows_of(a.folder).items(), key=lambda kv: kv[1][0]["train"]):
         best = max(r["val"] for r in runs)
         for r in sorted(runs, key=lambda r: order.get(r["length"], 1) and int(r["length"])):
-            length = "24 passes" if r["length"] == "e24" else f"floor {r['length']}" + (" (default)" if r["length"] == "6000" else "")
+            length = "24 passes" if r["length"] == "e24" else f"floor {r['length']}" + (" (default)" if r["length"] == DEFAULT_FLOOR else "")
             se = 100 * (r["val"] / 100 * (1 - r["val"] / 100) / r["validation"]) ** 0.5  # binomial standard error
             print(f"| {size} ({r['categories']} categories) | {r['train']} / {r['validation']} | {length} | {r['rule']} | "
                   f"{r['steps']} | {r['passes']:.0f} | {r['val']:.2f} % (± {se:.1f}) | {best - r['val']:.2f} | "

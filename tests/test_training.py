@@ -82,10 +82,14 @@ def test_a_batch_is_the_same_mix_of_length_buckets_for_any_number_of_workers():
 def test_the_step_budget_raises_small_sets_and_caps_large_ones():
     from inkcast.training.schedule import plan_schedule
 
-    default = plan_schedule(313)  # the five shared categories with outliers: 24 passes, as before the budget
-    assert (default.epochs, default.steps, default.passes, default.rule) == (24, 313, 1, "budget")
+    default = plan_schedule(312)  # the five shared categories with outliers: 24 passes would be 7,488 steps
+    # raised to the 12,000-step floor by whole passes an epoch (2), in the fewest epochs that reach it
+    assert (default.epochs, default.steps, default.passes, default.rule) == (20, 624, 2, "floor")
+    assert default.total_steps == 12_480
+    large = plan_schedule(600)  # 24 passes are past the floor: the budget's passes, unchanged
+    assert (large.epochs, large.steps, large.passes, large.rule) == (24, 600, 1, "budget")
     tiny = plan_schedule(7)  # 5 categories x 100 drawings: 24 passes would be 168 steps
-    assert tiny.rule == "floor" and tiny.epochs == 24 and tiny.total_steps >= 6000 > 24 * 7
+    assert tiny.rule == "floor" and tiny.epochs == 24 and tiny.total_steps >= 12_000 > 24 * 7
     assert tiny.steps == tiny.passes * 7  # whole passes an epoch
     huge = plan_schedule(345 * 80_000 // 64)  # all 345 categories, 100k drawings each: a pass is 431k steps
     assert huge.rule == "cap" and huge.total_steps <= 100_000 and huge.passes == 1 and huge.steps < huge.batches_per_pass

@@ -56,12 +56,13 @@ class Schedule:
 
 
 def plan_schedule(batches_per_pass: int, epochs: int | None = None, budget_epochs: int = 24,
-                  min_steps: int = 6000, max_steps: int = 100_000) -> Schedule:
+                  min_steps: int = 12_000, max_steps: int = 100_000) -> Schedule:
     """The schedule of a run whose training pass is ``batches_per_pass`` batches.
 
     ``epochs`` given: exactly that many passes (the old fixed rule). Otherwise ``budget_epochs``
     passes, unless that is fewer than ``min_steps`` steps (then each epoch is the fewest whole
-    passes that reach the floor) or more than ``max_steps`` (then each epoch is a ``max_steps /
+    passes that reach the floor in ``budget_epochs`` epochs, and the run the fewest such epochs
+    that do) or more than ``max_steps`` (then each epoch is a ``max_steps /
     budget_epochs``-step part of a pass)."""
     if batches_per_pass < 1:
         raise ValueError("the training split gives no batches")
@@ -74,8 +75,11 @@ def plan_schedule(batches_per_pass: int, epochs: int | None = None, budget_epoch
                          f"(got {budget_epochs}, {min_steps}, {max_steps})")
     total = budget_epochs * batches_per_pass
     if total < min_steps:
-        passes = -(-min_steps // total)  # whole passes per epoch, so every epoch sees each drawing alike
-        return Schedule(budget_epochs, passes * batches_per_pass, passes, batches_per_pass, "floor")
+        # Whole passes an epoch, so every epoch sees each drawing alike; then the fewest such
+        # epochs that reach the floor, so a set just short of it is not trained twice as long.
+        passes = -(-min_steps // total)
+        epochs_needed = -(-min_steps // (passes * batches_per_pass))
+        return Schedule(epochs_needed, passes * batches_per_pass, passes, batches_per_pass, "floor")
     if total > max_steps:
         return Schedule(budget_epochs, max_steps // budget_epochs, 1, batches_per_pass, "cap")
     return Schedule(budget_epochs, batches_per_pass, 1, batches_per_pass, "budget")

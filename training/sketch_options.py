@@ -26,7 +26,7 @@ class SketchTrainOptions:
     # for a large one; the cosine decay runs over the chosen epochs (docs/RESULTS.md, "Training length")
     epochs: int | None = None
     budget_epochs: int = 24  # 96.50 % on the five shared categories (docs/RESULTS.md)
-    min_steps: int = 6000
+    min_steps: int = 12_000
     max_steps: int = 100_000
     batch_size: int = 64
     # drawings of similar length per bucket; a batch is batch_size / bucket_size buckets drawn at

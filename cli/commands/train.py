@@ -36,7 +36,7 @@ def register(sub) -> None:
     ts.add_argument("--epochs", type=int,
                     help="passes over the training drawings (default: a step budget fitted to the data: "
                          "24 passes, at least --min-steps and at most --max-steps optimizer steps)")
-    ts.add_argument("--min-steps", type=int, help="the step budget's floor for a small set (default 6000)")
+    ts.add_argument("--min-steps", type=int, help="the step budget's floor for a small set (default 12000)")
     ts.add_argument("--max-steps", type=int, help="the step budget's cap for a large set (default 100000)")
     ts.add_argument("--batch-size", type=int)
     ts.add_argument("--patience", type=int,
