@@ -53,6 +53,9 @@ class ExportOptions:
     # of the known validation drawings, or ``unknown_threshold`` when given (tasks/unknown.py)
     known_kept: float = 0.95
     unknown_threshold: float | None = None
+    # a classifier's output temperature: the exported probabilities are softmax(logits / T), for
+    # every variant alike (None: the task's default; see tasks/sketch.py OUTPUT_TEMPERATURE)
+    temperature: float | None = None
     formats: tuple[str, ...] | None = None  # the old name of ``variants`` (deprecated)
 
     def __post_init__(self):
@@ -99,7 +102,7 @@ def export_run(run_dir: str | Path, out_dir: str | Path, options: ExportOptions 
     tolerance = o.tolerance or spec.default_tolerance()
     tflite_md = o.tflite_metadata and any(VARIANTS[f].backend == "tflite" for f in formats)
     writer = writer_python() if tflite_md else None  # missing: said now, before any work
-    ref = spec.load_reference(run, o.calibration_samples)
+    ref = spec.load_reference(run, o.calibration_samples, o.temperature)
     spec.choose_unknown_threshold(ref, o.known_kept, o.unknown_threshold, log)
     metadata = spec.tflite_metadata(ref) if tflite_md else None
     log(f"Keras reference on {len(ref.inputs)} test items ...")

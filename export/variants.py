@@ -70,7 +70,8 @@ def _qat(c: Conversion) -> bytes:
         from .errors import ExportValidationError
 
         raise ExportValidationError("tflite-qat-int8 needs the run's training sample (calibration.npz) to fine-tune on")
-    return qat_int8_tflite(*c.tflite_args, c.ref.fine_tune, c.ref.calibration, c.ref.fine_tune_learning_rate)
+    return qat_int8_tflite(*c.tflite_args, c.ref.fine_tune, c.ref.calibration, c.ref.fine_tune_learning_rate,
+                           c.ref.extra.get("temperature", 1.0))
 
 
 def _qat_notes(c: Conversion) -> dict[str, Any]:

@@ -95,7 +95,10 @@ class TaskSpec:
     def load_model(self, run_dir: str | Path) -> Any:
         raise NotImplementedError
 
-    def load_reference(self, run_dir: str | Path, calibration_samples: int) -> Reference:
+    def load_reference(self, run_dir: str | Path, calibration_samples: int,
+                       temperature: float | None = None) -> Reference:
+        """The run's model and test data; ``temperature``: a classifier's output temperature
+        (None: the task's default; a task without one refuses any other value)."""
         raise NotImplementedError
 
     def keras_outputs(self, model: Any, inputs: Sequence[np.ndarray]) -> np.ndarray:

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 import numpy as np
 
 import inkcast
-from inkcast.runtime.errors import BadInputError
+from inkcast.runtime.errors import BadInputError, OptionsError
 from inkcast.runtime.forecast_preprocess import (INPUT_NAME, OUTPUT_NAME, ForecastPreprocessing, ModelInput,
                                                  finish, make_input, windows)
 
@@ -80,10 +80,13 @@ class ForecastSpec(TaskSpec):
 
         return load_forecast_run(run_dir)[0]
 
-    def load_reference(self, run_dir: str | Path, calibration_samples: int) -> Reference:
+    def load_reference(self, run_dir: str | Path, calibration_samples: int,
+                       temperature: float | None = None) -> Reference:
         from inkcast.training.baselines import forecast_metrics
         from inkcast.training.train_forecast import load_forecast_run
 
+        if temperature is not None:
+            raise OptionsError("--temperature applies to a classifier's probabilities; a forecaster has none")
         run = Path(run_dir)
         for name in ("metrics.json", "test_windows.npz"):
             if not (run / name).is_file():

@@ -170,6 +170,8 @@ def test_export_gate_refuses_and_writes_nothing(run, tmp_path):
     assert list(tmp_path.iterdir()) == []  # no bundle and no half-written leftovers
     with pytest.raises(ValueError, match="unknown variants"):
         export_run(run[0], tmp_path / "b", ExportOptions(variants=("tflite-int3",)), log=lambda m: None)
+    with pytest.raises(ValueError, match="--temperature applies to a classifier's probabilities"):
+        export_run(run[0], tmp_path / "b", ExportOptions(variants=("onnx-float32",), temperature=2.0), log=lambda m: None)
     with pytest.raises(BadInputError, match="not found; is .* a run folder made by `inkcast train`"):
         export_run(tmp_path, tmp_path / "b", log=lambda m: None)
 

@@ -13,7 +13,9 @@ import pytest
 
 from inkcast.data.outliers import ROLES, load_outliers, role_of
 from inkcast.runtime import Recognition, SketchRecognizer
-from inkcast.runtime.errors import BadInputError
+from inkcast.runtime.errors import BadInputError, OptionsError
+from inkcast.tasks import spec_for
+from inkcast.tasks.sketch import OUTPUT_TEMPERATURE
 from inkcast.tasks.unknown import auroc, open_set_metrics, threshold_keeping
 
 from tests.bundles import rewrite_manifest
@@ -86,7 +88,10 @@ def test_the_run_reports_unknown_on_categories_it_never_saw(sketch_run):
 def test_the_threshold_round_trips_through_the_bundle(sketch_bundle, sketch_run):
     manifest = json.loads((sketch_bundle / "manifest.json").read_text())
     u = manifest["unknown"]
-    assert u["threshold"] == json.loads((sketch_run / "metrics.json").read_text())["unknown"]["threshold"]
+    # chosen on the exported (tempered) probabilities of the run's known validation drawings
+    assert u["temperature"] == manifest["output"]["temperature"] == OUTPUT_TEMPERATURE
+    validation = json.loads((sketch_run / "metrics.json").read_text())["drawings"]["validation"]
+    assert u["known_kept_target"] == 0.95 and abs(u["validation_known_kept"] - 0.95) <= 1 / validation + 1e-9
     assert u["rule"].startswith("known when the top-1 probability >= threshold")
     for name, v in manifest["variants"].items():
         assert SketchRecognizer(sketch_bundle, variant=name).threshold == u["threshold"]
@@ -97,6 +102,21 @@ def test_the_threshold_round_trips_through_the_bundle(sketch_bundle, sketch_run)
 
     desc = read_metadata(sketch_bundle / manifest["variants"]["tflite-float32"]["file"])["metadata"]["description"]
     assert f"below {u['threshold']:.6f}" in desc  # what a mobile developer's metadata reader shows
+
+
+def test_export_tempers_the_probabilities_and_keeps_every_label(sketch_run):
+    """softmax(logits / T) from the last layer's weights: log p differs from the logits by a
+    constant a drawing, so the tempered probabilities are softmax(log p / T) of the untempered."""
+    spec = spec_for("sketch")
+    plain, warm = spec.load_reference(sketch_run, 0, 1.0), spec.load_reference(sketch_run, 0, OUTPUT_TEMPERATURE)
+    z = np.log(plain.outputs.astype(np.float64)) / OUTPUT_TEMPERATURE
+    expected = np.exp(z - z.max(1, keepdims=True))
+    expected /= expected.sum(1, keepdims=True)
+    assert np.allclose(warm.outputs, expected, atol=1e-5)
+    assert (warm.outputs.argmax(1) == plain.outputs.argmax(1)).all() and warm.metrics["top1"] == plain.metrics["top1"]
+    assert warm.outputs.max(1).mean() < plain.outputs.max(1).mean()  # softer, as the int8 output needs
+    with pytest.raises(OptionsError, match="must be positive"):
+        spec.load_reference(sketch_run, 0, 0.0)
 
 
 def test_recognize_and_predict_agree(sketch_bundle, test_drawings, unknown_drawings):

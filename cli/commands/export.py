@@ -26,6 +26,9 @@ def register(sub) -> None:
                          "(default 0.95)")
     ex.add_argument("--unknown-threshold", type=float,
                     help="sketch: this top-1 probability as the 'unknown' threshold instead (0..1)")
+    ex.add_argument("--temperature", type=float,
+                    help="sketch: the exported probabilities are softmax(logits / T), every variant alike "
+                         "(default 2; labels are unchanged)")
     ex.add_argument("--no-tflite-metadata", dest="tflite_metadata", action="store_false",
                     help="leave TFLite model metadata (name, tensor descriptions, labels) out of the .tflite "
                          "files; it needs the writer's environment: inkcast setup metadata-writer")
@@ -42,5 +45,5 @@ def export_command(a: argparse.Namespace) -> int:
     export_run(a.run_dir, a.out, ExportOptions(variants=variants_arg(a.variants), max_drop=a.max_drop,
                                                allow_drop=a.allow_drop, calibration_samples=a.calibration_samples,
                                                tflite_metadata=a.tflite_metadata, known_kept=a.known_kept,
-                                               unknown_threshold=a.unknown_threshold))
+                                               unknown_threshold=a.unknown_threshold, temperature=a.temperature))
     return 0
