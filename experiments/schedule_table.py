@@ -5,6 +5,7 @@ A run folder is named SIZE-LENGTH (``q250-6000``: 5 categories x 250 drawings, s
 how far each run is from it, which is the issue's bar for the default (within 1 point).
 
     python -m experiments.schedule_table runs/sched
+    python -m experiments.schedule_table runs/sched runs/sched-s8     # the means of two seeds
 """
 
 from __future__ import annotations
@@ -33,22 +34,56 @@ def rows_of(folder: Path) -> dict[str, list[dict]]:
     return sizes
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("folder", type=Path)
-    a = ap.parse_args(argv)
+def label(length: str) -> str:
+    return "24 passes" if length == "e24" else f"floor {length}" + (" (default)" if length == DEFAULT_FLOOR else "")
+
+
+def length_order(length: str) -> int:
+    return -1 if length == "e24" else int(length)
+
+
+def print_runs(folder: Path) -> None:
+    """One seed's grid: every run, and how far each is from its size's best on validation."""
     print("| data | train / validation drawings | length | rule | steps | passes | validation top-1 (± 1 s.e.) | "
           "behind best | test top-1 | training s |")
     print("| --- | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    order = {"e24": 0}
-    for size, runs in sorted(rows_of(a.folder).items(), key=lambda kv: kv[1][0]["train"]):
+    for size, runs in sorted(rows_of(folder).items(), key=lambda kv: kv[1][0]["train"]):
         best = max(r["val"] for r in runs)
-        for r in sorted(runs, key=lambda r: order.get(r["length"], 1) and int(r["length"])):
-            length = "24 passes" if r["length"] == "e24" else f"floor {r['length']}" + (" (default)" if r["length"] == DEFAULT_FLOOR else "")
+        for r in sorted(runs, key=lambda r: length_order(r["length"])):
             se = 100 * (r["val"] / 100 * (1 - r["val"] / 100) / r["validation"]) ** 0.5  # binomial standard error
-            print(f"| {size} ({r['categories']} categories) | {r['train']} / {r['validation']} | {length} | {r['rule']} | "
-                  f"{r['steps']} | {r['passes']:.0f} | {r['val']:.2f} % (± {se:.1f}) | {best - r['val']:.2f} | "
-                  f"{r['test']:.2f} % | {r['seconds']:.0f} |")
+            print(f"| {size} ({r['categories']} categories) | {r['train']} / {r['validation']} | {label(r['length'])} | "
+                  f"{r['rule']} | {r['steps']} | {r['passes']:.0f} | {r['val']:.2f} % (± {se:.1f}) | "
+                  f"{best - r['val']:.2f} | {r['test']:.2f} % | {r['seconds']:.0f} |")
+
+
+def print_means(folders: list[Path]) -> None:
+    """Several seeds' grids (one folder a seed): the mean of each size and length that every
+    folder has, and how far each mean is from its size's best mean on validation."""
+    grids = [rows_of(f) for f in folders]
+    print(f"| data | length | validation top-1, mean of {len(folders)} seeds | each seed | behind best | "
+          "test top-1, mean |")
+    print("| --- | --- | ---: | --- | ---: | ---: |")
+    for size in sorted(set.intersection(*(set(g) for g in grids)), key=lambda s: grids[0][s][0]["train"]):
+        by_length = [{r["length"]: r for r in g[size]} for g in grids]
+        lengths = sorted(set.intersection(*(set(b) for b in by_length)), key=length_order)
+        if not lengths:
+            continue
+        means = {n: sum(b[n]["val"] for b in by_length) / len(grids) for n in lengths}
+        best = max(means.values())
+        for n in lengths:
+            test = sum(b[n]["test"] for b in by_length) / len(grids)
+            seeds = " / ".join(f"{b[n]['val']:.2f}" for b in by_length)
+            print(f"| {size} | {label(n)} | {means[n]:.2f} % | {seeds} | {best - means[n]:.2f} | {test:.2f} % |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("folders", type=Path, nargs="+", help="one grid folder; several (one a seed): their means")
+    a = ap.parse_args(argv)
+    if len(a.folders) == 1:
+        print_runs(a.folders[0])
+    else:
+        print_means(a.folders)
     return 0
 
 
