@@ -92,7 +92,8 @@ class TaskSpec:
     default_variants: tuple[str, ...] = ()  # exported when no formats are named
 
     # ---- export side (TensorFlow)
-    def load_model(self, run_dir: str | Path) -> Any:
+    def load_model(self, run_dir: str | Path, temperature: float | None = None) -> Any:
+        """The run's Keras model as export converts it (``temperature``: as in ``load_reference``)."""
         raise NotImplementedError
 
     def load_reference(self, run_dir: str | Path, calibration_samples: int,

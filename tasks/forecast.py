@@ -24,6 +24,12 @@ from inkcast.runtime.forecast_preprocess import (INPUT_NAME, OUTPUT_NAME, Foreca
 from .base import EvalDataError, EvalInputs, Judgement, Reference, TaskSpec
 
 
+def refuse_temperature(temperature: float | None) -> None:
+    """An output temperature is a classifier's; a forecaster refuses one."""
+    if temperature is not None:
+        raise OptionsError("--temperature applies to a classifier's probabilities; a forecaster has none")
+
+
 @dataclass
 class ForecastTolerance:
     """How close a float32 file must stay to the Keras model on the test windows."""
@@ -75,9 +81,10 @@ class ForecastSpec(TaskSpec):
                         "onnx-dynamic-int8", "onnx-static-int8")
 
     # ------------------------------------------------------------ export side
-    def load_model(self, run_dir: str | Path) -> Any:
+    def load_model(self, run_dir: str | Path, temperature: float | None = None) -> Any:
         from inkcast.training.train_forecast import load_forecast_run
 
+        refuse_temperature(temperature)
         return load_forecast_run(run_dir)[0]
 
     def load_reference(self, run_dir: str | Path, calibration_samples: int,
@@ -85,8 +92,7 @@ class ForecastSpec(TaskSpec):
         from inkcast.training.baselines import forecast_metrics
         from inkcast.training.train_forecast import load_forecast_run
 
-        if temperature is not None:
-            raise OptionsError("--temperature applies to a classifier's probabilities; a forecaster has none")
+        refuse_temperature(temperature)
         run = Path(run_dir)
         for name in ("metrics.json", "test_windows.npz"):
             if not (run / name).is_file():

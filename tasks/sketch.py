@@ -33,6 +33,14 @@ OUTPUT_NAME = "probabilities"
 OUTPUT_TEMPERATURE = 4.0
 
 
+def output_temperature(temperature: float | None) -> float:
+    """The temperature asked for, or the default; refused unless positive."""
+    t = OUTPUT_TEMPERATURE if temperature is None else float(temperature)
+    if not t > 0:
+        raise OptionsError(f"--temperature divides the logits: it must be positive, got {temperature}")
+    return t
+
+
 @dataclass
 class SketchTolerance:
     """How close a float32 file must stay to the Keras model on the test split.
@@ -155,8 +163,8 @@ class SketchSpec(TaskSpec):
             dense.set_weights([w / temperature for w in dense.get_weights()])
         return model, list(info["labels"]), opts, info
 
-    def load_model(self, run_dir: str | Path) -> Any:
-        return self._load(Path(run_dir))[0]
+    def load_model(self, run_dir: str | Path, temperature: float | None = None) -> Any:
+        return self._load(Path(run_dir), output_temperature(temperature))[0]
 
     def load_reference(self, run_dir: str | Path, calibration_samples: int,
                        temperature: float | None = None) -> Reference:
@@ -164,9 +172,7 @@ class SketchSpec(TaskSpec):
         from inkcast.training.train_sketch import classification_metrics
 
         run = Path(run_dir)
-        t = OUTPUT_TEMPERATURE if temperature is None else float(temperature)
-        if not t > 0:
-            raise OptionsError(f"--temperature divides the logits: it must be positive, got {temperature}")
+        t = output_temperature(temperature)
         model, labels, opts, info = self._load(run, t)
         rows, y, _ = load_rows(run / "test_split.npz")
         calibration: list[np.ndarray] = []
