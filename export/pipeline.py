@@ -93,8 +93,9 @@ def export_run(run_dir: str | Path, out_dir: str | Path, options: ExportOptions 
                log: Callable[[str], None] = print) -> dict[str, Any]:
     """Convert, validate and write the bundle of a run folder; returns the manifest.
 
-    A variant its converter or runtime refuses is recorded under ``unavailable`` when the task's
-    default variants were asked for, and is an error when it was asked for by name."""
+    A variant its converter or runtime refuses, or a quantized one that fails its checks, is
+    recorded under ``unavailable`` when the task's default variants were asked for, and is an
+    error when it was asked for by name; a float32 file that disagrees with Keras is always one."""
     o = options or ExportOptions()
     run = Path(run_dir)
     spec = spec_for(run_task(run))
@@ -141,8 +142,16 @@ def export_run(run_dir: str | Path, out_dir: str | Path, options: ExportOptions 
             j = spec.judge(outputs, ref, v.dtype, tolerance, o.max_drop)
             ok = j.problem is None
             accepted = ok or (o.allow_drop and v.dtype != "float32")
+            # a quantized variant nobody named that fails its checks is left out, like one its
+            # converter refuses; a float32 file that disagrees, or a variant asked for, refuses all
+            left_out = not accepted and v.dtype != "float32" and name not in named
             log(f"  {name:20s} {len(data) / 1e3:8.1f} kB  {j.summary}  ({time.monotonic() - t0:.1f} s)"
-                + ("" if ok else ("  OVER THE LIMIT (written: allow_drop)" if accepted else "  FAILED")))
+                + ("" if ok else "  OVER THE LIMIT (written: allow_drop)" if accepted else
+                   "  FAILED: left out (a default variant; name it with --variants to require it)" if left_out
+                   else "  FAILED"))
+            if left_out:
+                unavailable[name] = f"left out: failed its checks: {j.problem}"
+                continue
             if not accepted:
                 failures.append(f"{name}: {j.problem}")
             variants[name] = {"file": v.file, "backend": v.backend, "dtype": v.dtype, "description": v.note,

@@ -127,6 +127,19 @@ def test_gate_rejects_a_variant_beyond_max_drop_and_allow_drop_marks_it(sketch_r
     assert "over limit, allowed" in (tmp_path / "d" / "accuracy.md").read_text()
 
 
+def test_a_default_variant_that_fails_its_checks_is_left_out_and_named(sketch_run, tmp_path, monkeypatch):
+    """Asked for nothing by name, export writes the variants that pass and records the one that
+    failed under ``unavailable`` with its figure, as it does for one a converter refuses. The
+    task's default list is cut to two ONNX variants so the real export stays seconds long."""
+    from inkcast.tasks.sketch import SketchSpec
+
+    monkeypatch.setattr(SketchSpec, "default_variants", ("onnx-float32", "onnx-dynamic-int8"))
+    m = export_run(sketch_run, tmp_path / "b", ExportOptions(max_drop=-100, tflite_metadata=False))
+    assert list(m["variants"]) == ["onnx-float32"] and not (tmp_path / "b" / "model_dynamic_int8.onnx").exists()
+    why = m["unavailable"]["onnx-dynamic-int8"]
+    assert why.startswith("left out: failed its checks: top-1 drop") and "--max-drop -100" in why
+
+
 def test_evaluate_a_single_variant(sketch_bundle, quickdraw_dir, capsys):
     assert main(["evaluate", str(sketch_bundle), str(quickdraw_dir), "--variant", "tflite-int8", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
