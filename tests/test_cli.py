@@ -71,6 +71,16 @@ def test_demo_with_no_data_trains_on_the_real_sample_and_says_what_to_do_next(tm
     assert "held-out top-1" in r.stdout and f"inkcast serve {tmp_path / 'demo' / 'bundle'}" in r.stdout
 
 
+def test_the_demo_trains_half_the_step_floor_of_train():
+    """The tour's floor is its own (minutes on a 2-core machine), half of `inkcast train`'s."""
+    from inkcast.commands.demo import DEMO_MIN_STEPS
+    from inkcast.main import build_parser
+    from inkcast.training.sketch_options import SketchTrainOptions
+
+    assert build_parser().parse_args(["demo"]).min_steps == DEMO_MIN_STEPS == SketchTrainOptions().min_steps // 2
+    assert build_parser().parse_args(["demo", "--min-steps", "12000"]).min_steps == 12000
+
+
 def test_train_refuses_a_negative_resample_spacing(quickdraw_dir, tmp_path, capsys):
     assert main(["train", "sketch", str(quickdraw_dir), "--out", str(tmp_path / "r"),
                  "--resample-spacing", "-1"]) == 2
