@@ -77,11 +77,13 @@ def main(argv: list[str] | None = None) -> int:
         return -d.min(1)
 
     def standardised(score, ref):
-        return lambda x: (score(x) - score(ref).mean()) / score(ref).std()
+        on_ref = score(ref)  # once: the known validation drawings' mean and spread
+        return lambda x: (score(x) - on_ref.mean()) / on_ref.std()
 
     msp = lambda x: top1(x @ w + b, 1, False)  # noqa: E731
     ref = feats["validation_split"][0]
-    both = lambda x: standardised(msp, ref)(x) + standardised(mahalanobis, ref)(x)  # noqa: E731
+    msp_z, mahalanobis_z = standardised(msp, ref), standardised(mahalanobis, ref)
+    both = lambda x: msp_z(x) + mahalanobis_z(x)  # noqa: E731
     for name, score in (("Mahalanobis distance (LSTM output)", mahalanobis), ("top-1 probability + Mahalanobis", both)):
         cells = [figures(score(feats[kn][0]), score(feats[un][0])) for kn, un in split.values()]
         print(f"| {name} | {' | '.join(cells)} |")

@@ -99,8 +99,9 @@ def prepared(quickdraw_dir, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def sketch_bundle(sketch_run, tmp_path_factory) -> Path:
     """The exported bundle of ``sketch_run``: the default variants and QAT, at export's default
-    output temperature. The small CI model is far from the default one, so quantized variants may exceed the 0.5-point gate here: they are written
-    (``allow_drop``) and the gate itself is tested on its own."""
+    output temperature. The small CI model is far from the default one, so quantized variants
+    may exceed the 0.5-point gate here: they are written (``allow_drop``) and the gate itself is
+    tested on its own."""
     cache = os.environ.get("INKCAST_TEST_CACHE")
     bundle = Path(cache) / "sketch-bundle" if cache else tmp_path_factory.mktemp("sketch") / "bundle"
     if (bundle / "manifest.json").is_file():

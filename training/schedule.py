@@ -55,8 +55,14 @@ class Schedule:
                 f"{self.passes_total:.3g} passes over {drawings} training drawings ({why})")
 
 
-def plan_schedule(batches_per_pass: int, epochs: int | None = None, budget_epochs: int = 24,
-                  min_steps: int = 12_000, max_steps: int = 100_000) -> Schedule:
+# The default rule's numbers (SketchTrainOptions takes its defaults from here).
+BUDGET_EPOCHS = 24
+MIN_STEPS = 12_000
+MAX_STEPS = 100_000
+
+
+def plan_schedule(batches_per_pass: int, epochs: int | None = None, budget_epochs: int = BUDGET_EPOCHS,
+                  min_steps: int = MIN_STEPS, max_steps: int = MAX_STEPS) -> Schedule:
     """The schedule of a run whose training pass is ``batches_per_pass`` batches.
 
     ``epochs`` given: exactly that many passes (the old fixed rule). Otherwise ``budget_epochs``

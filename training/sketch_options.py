@@ -8,6 +8,7 @@ from typing import Any
 from inkcast.runtime.sketch_preprocess import SPACING
 
 from inkcast.data.quickdraw import QuickDrawOptions
+from .schedule import BUDGET_EPOCHS, MAX_STEPS, MIN_STEPS
 from .sketch_model import SketchModelOptions
 
 
@@ -25,9 +26,9 @@ class SketchTrainOptions:
     # budget_epochs passes, raised to min_steps optimizer steps for a small set, capped at max_steps
     # for a large one; the cosine decay runs over the chosen epochs (docs/RESULTS.md, "Training length")
     epochs: int | None = None
-    budget_epochs: int = 24  # 96.50 % on the five shared categories (docs/RESULTS.md)
-    min_steps: int = 12_000
-    max_steps: int = 100_000
+    budget_epochs: int = BUDGET_EPOCHS  # 24: 96.50 % on the five shared categories (docs/RESULTS.md)
+    min_steps: int = MIN_STEPS
+    max_steps: int = MAX_STEPS
     batch_size: int = 64
     # drawings of similar length per bucket; a batch is batch_size / bucket_size buckets drawn at
     # random (BucketedBatches), the same mix for any number of workers; None: one bucket a batch

@@ -28,7 +28,7 @@ def register(sub) -> None:
                     help="sketch: this top-1 probability as the 'unknown' threshold instead (0..1)")
     ex.add_argument("--temperature", type=float,
                     help="sketch: the exported probabilities are softmax(logits / T), every variant alike "
-                         "(default 2; labels are unchanged)")
+                         "(default 4; labels are unchanged)")
     ex.add_argument("--no-tflite-metadata", dest="tflite_metadata", action="store_false",
                     help="leave TFLite model metadata (name, tensor descriptions, labels) out of the .tflite "
                          "files; it needs the writer's environment: inkcast setup metadata-writer")
