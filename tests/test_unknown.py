@@ -60,6 +60,21 @@ def test_outlier_roles_are_a_stable_split_by_category(outliers_dir):
     assert max(np.unique(o["test"].categories, return_counts=True)[1]) == 3
 
 
+def test_outlier_subset_keeps_every_other_role_whole(outliers_dir, tmp_path):
+    """The learning-curve folders of docs/RESULTS.md: fewer train-role categories, or fewer
+    drawings of each, and the validation and test roles untouched."""
+    from experiments.outlier_subset import make_subset
+
+    names = make_subset(outliers_dir, 3, tmp_path / "o3", drawings=2)
+    kept = {p.stem: p for p in (tmp_path / "o3").glob("*.ndjson")}
+    assert len(names) == 3 and all(role_of(n) == "train" for n in names)
+    assert sorted(n for n in kept if role_of(n) == "train") == sorted(names)
+    assert all(len(kept[n].read_text().splitlines()) == 2 for n in names)
+    others = [p.stem for p in outliers_dir.glob("*.ndjson") if role_of(p.stem) != "train"]
+    assert sorted(n for n in kept if role_of(n) != "train") == sorted(others)
+    assert all(kept[n].is_symlink() for n in others)
+
+
 def test_load_outliers_refuses_a_folder_with_nothing_else(quickdraw_dir, tmp_path):
     with pytest.raises(BadInputError, match="no categories other than the labels"):
         load_outliers([quickdraw_dir], ["apple", "candle", "eyeglasses", "fork", "star"])
