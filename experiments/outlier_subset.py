@@ -11,6 +11,7 @@ N drawings of each instead (written into ``out``), for "more kinds or more drawi
 from __future__ import annotations
 
 import argparse
+from itertools import islice
 from pathlib import Path
 
 from inkcast.data.outliers import role_of
@@ -22,12 +23,14 @@ def make_subset(source: Path, train_categories: int, out: Path, drawings: int | 
     files = sorted(source.glob("*.ndjson"))
     train = [f for f in files if role_of(f.stem) == "train"][:train_categories]
     out.mkdir(parents=True, exist_ok=True)
+    cut = set(train) if drawings is not None else set()
     for f in train + [f for f in files if role_of(f.stem) != "train"]:
         target = out / f.name
         if target.exists() or target.is_symlink():
             continue
-        if drawings is not None and f in train:
-            target.write_text("".join(f.read_text().splitlines(keepends=True)[:drawings]))
+        if f in cut:
+            with f.open() as lines:
+                target.write_text("".join(islice(lines, drawings)))
         else:
             target.symlink_to(f.resolve())
     return [f.stem for f in train]

@@ -145,10 +145,10 @@ def export_run(run_dir: str | Path, out_dir: str | Path, options: ExportOptions 
             # a quantized variant nobody named that fails its checks is left out, like one its
             # converter refuses; a float32 file that disagrees, or a variant asked for, refuses all
             left_out = not accepted and v.dtype != "float32" and name not in named
-            log(f"  {name:20s} {len(data) / 1e3:8.1f} kB  {j.summary}  ({time.monotonic() - t0:.1f} s)"
-                + ("" if ok else "  OVER THE LIMIT (written: allow_drop)" if accepted else
-                   "  FAILED: left out (a default variant; name it with --variants to require it)" if left_out
-                   else "  FAILED"))
+            verdict = ("" if ok else "  OVER THE LIMIT (written: allow_drop)" if accepted
+                       else "  FAILED: left out (a default variant; name it with --variants to require it)"
+                       if left_out else "  FAILED")
+            log(f"  {name:20s} {len(data) / 1e3:8.1f} kB  {j.summary}  ({time.monotonic() - t0:.1f} s){verdict}")
             if left_out:
                 unavailable[name] = f"left out: failed its checks: {j.problem}"
                 continue
